@@ -1,0 +1,33 @@
+/**
+ * SHA-256 hashing and per-field salted digests.
+ *
+ * A field digest commits to a field's name, salt and canonical value, so a withheld field can
+ * travel as its digest without revealing its value (selective disclosure), and a disclosed
+ * one is checked by recomputing it.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { canonicalize, canonicalString } from './jcs';
+import { b64u } from './keys';
+
+/** Bytes of a salt; 128 bits, so a withheld value cannot be guessed from its digest. */
+export const SALT_BYTES = 16;
+
+/** Lowercase hex SHA-256 of bytes, or of a string's UTF-8 bytes. */
+export function sha256Hex(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** A fresh salt: {@link SALT_BYTES} random bytes, base64url. */
+export function newSalt(): string {
+  return b64u(randomBytes(SALT_BYTES));
+}
+
+/**
+ * The digest of one record field: `sha256Hex(canonicalBytes({n: name, s: salt, v: value}))`.
+ *
+ * @throws CredexError `JCS_INVALID` when the value has no JSON form
+ */
+export function fieldDigest(name: string, value: unknown, salt: string): string {
+  // The keys n < s < v are already in canonical order, so the object is written directly.
+  return sha256Hex(`{"n":${canonicalString(name)},"s":${canonicalString(salt)},"v":${canonicalize(value)}}`);
+}

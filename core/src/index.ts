@@ -1,0 +1,12 @@
+/**
+ * @credex/core — what chaincode, gateways and verifiers share: errors, USCC, canonical JSON,
+ * hashing, selective-disclosure records, Merkle proofs, signed statements and keys.
+ */
+export * from './errors';
+export * from './uscc';
+export * from './jcs';
+export * from './hash';
+export * from './record';
+export * from './merkle';
+export * from './statements';
+export * from './keys';
