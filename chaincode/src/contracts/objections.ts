@@ -1,0 +1,168 @@
+import { Info, Transaction, type Context } from 'fabric-contract-api';
+import { assertUscc, statementId } from '@credex/core';
+import type { Objection, ObjectionResolution } from '@credex/schemas';
+import { encode, exists, getJson, listIndexed, listKeys, parseArgument, parseId, putIndex, putJson, remove } from '../codec';
+import { CredexContract } from '../contract';
+import { fail } from '../errors';
+import { idOfIndexKey, keys } from '../keys';
+import { acceptEnterpriseStatement } from '../signatures';
+import { loadRecord, withStatus, type RecordState } from '../state';
+import { callerMspId, ledgerTime } from '../tx';
+
+/** The publisher must answer an objection within 20 days of its filing. */
+export const OBJECTION_DEADLINE_MS = 20 * 24 * 60 * 60 * 1000;
+
+export type ObjectionStatus = 'open' | 'rejected' | 'corrected';
+
+export interface ObjectionState {
+  objectionId: string;
+  subject: string;
+  recordId: string;
+  publisher: string;
+  reason: string;
+  statement: Objection;
+  signature: string;
+  status: ObjectionStatus;
+  filedAt: string;
+  deadline: string;
+  txId: string;
+  resolution?: ObjectionResolution & { resolvedAt: string; txId: string };
+}
+
+/** Events of this contract (one per transaction). */
+export const OBJECTION_FILED_EVENT = 'ObjectionFiled';
+export const OBJECTION_RESOLVED_EVENT = 'ObjectionResolved';
+
+/**
+ * Objections (异议申诉) and credit repair (信用修复): the subject enterprise objects to one of
+ * its records, which is disputed at once; the publisher rejects the objection (the record is
+ * active again) or corrects the record by superseding it, within 20 days.
+ */
+@Info({ title: 'objections', description: 'Objections against records and their resolution (异议申诉)' })
+export class ObjectionsContract extends CredexContract {
+  constructor() {
+    super('objections');
+  }
+
+  @Transaction()
+  async FileObjection(ctx: Context, signedObjectionJson: string): Promise<string> {
+    const signed = parseArgument('signed-objection', signedObjectionJson);
+    const objection = signed.statement;
+    assertUscc(objection.subject);
+    const record = await loadRecord(ctx, objection.recordId);
+    if (record.subject !== objection.subject) {
+      fail('FORBIDDEN', `record ${record.recordId} is about ${record.subject}, not ${objection.subject}`);
+    }
+    await acceptEnterpriseStatement(ctx, 'objection', objection.subject, signed);
+    if (record.status !== 'active') {
+      fail('RECORD_NOT_ACTIVE', `record ${record.recordId} is ${record.status}; only an active record can be disputed`);
+    }
+    const objectionId = statementId('objection', objection);
+    const key = keys.objection(ctx.stub, objectionId);
+    if (await exists(ctx, key)) {
+      fail('ALREADY_EXISTS', `objection ${objectionId} already exists`);
+    }
+    const now = ledgerTime(ctx);
+    const txId = ctx.stub.getTxID();
+    const stored: ObjectionState = {
+      objectionId,
+      subject: objection.subject,
+      recordId: record.recordId,
+      publisher: record.publisher,
+      reason: objection.reason,
+      statement: objection,
+      signature: signed.signature,
+      status: 'open',
+      filedAt: now.iso,
+      deadline: new Date(now.ms + OBJECTION_DEADLINE_MS).toISOString(),
+      txId,
+    };
+    await putJson(ctx, key, stored);
+    await putIndex(ctx, keys.objectionBySubject(ctx.stub, stored.subject, objectionId));
+    await putIndex(ctx, keys.openObjection(ctx.stub, stored.deadline, objectionId));
+    await putJson(ctx, keys.record(ctx.stub, record.recordId), withStatus(record, 'disputed', now.iso, txId));
+    emit(ctx, OBJECTION_FILED_EVENT, stored);
+    return encode(stored);
+  }
+
+  /** The record's publisher rejects the objection, or corrects the record by a superseding one. */
+  @Transaction()
+  async ResolveObjection(ctx: Context, resolutionJson: string): Promise<string> {
+    const resolution = parseArgument('objection-resolution', resolutionJson);
+    const objection = await loadObjection(ctx, resolution.objectionId);
+    const caller = callerMspId(ctx);
+    if (objection.publisher !== caller) {
+      fail('FORBIDDEN', `only ${objection.publisher}, the record's publisher, may resolve objection ${objection.objectionId}`);
+    }
+    if (objection.status !== 'open') {
+      fail('OBJECTION_CLOSED', `objection ${objection.objectionId} was already ${objection.status}`);
+    }
+    const now = ledgerTime(ctx).iso;
+    const txId = ctx.stub.getTxID();
+    const record = await loadRecord(ctx, objection.recordId);
+    if (resolution.outcome === 'corrected') {
+      await supersede(ctx, record, resolution.supersededBy, now, txId);
+    } else if (record.status === 'disputed') {
+      await putJson(ctx, keys.record(ctx.stub, record.recordId), withStatus(record, 'active', now, txId));
+    }
+    const resolved: ObjectionState = {
+      ...objection,
+      status: resolution.outcome,
+      resolution: { ...resolution, resolvedAt: now, txId },
+    };
+    await putJson(ctx, keys.objection(ctx.stub, objection.objectionId), resolved);
+    await remove(ctx, keys.openObjection(ctx.stub, objection.deadline, objection.objectionId));
+    emit(ctx, OBJECTION_RESOLVED_EVENT, resolved);
+    return encode(resolved);
+  }
+
+  @Transaction(false)
+  async GetObjection(ctx: Context, objectionId: string): Promise<string> {
+    return encode(await loadObjection(ctx, parseId('objectionId', objectionId)));
+  }
+
+  @Transaction(false)
+  async ListBySubject(ctx: Context, uscc: string): Promise<string> {
+    const range = keys.objectionsBySubject(assertUscc(uscc));
+    return encode(await listIndexed<ObjectionState>(ctx, range, (id) => keys.objection(ctx.stub, id)));
+  }
+
+  /** Open objections past their deadline at ledger time, oldest deadline first. */
+  @Transaction(false)
+  async ListOverdue(ctx: Context): Promise<string> {
+    const now = ledgerTime(ctx).iso;
+    const overdue: ObjectionState[] = [];
+    for (const indexKey of await listKeys(ctx, keys.openObjections())) {
+      const [deadline] = ctx.stub.splitCompositeKey(indexKey).attributes;
+      if (deadline === undefined || deadline >= now) {
+        break;
+      }
+      overdue.push(await loadObjection(ctx, idOfIndexKey(ctx.stub, indexKey)));
+    }
+    return encode(overdue);
+  }
+}
+
+async function loadObjection(ctx: Context, objectionId: string): Promise<ObjectionState> {
+  return (await getJson<ObjectionState>(ctx, keys.objection(ctx.stub, objectionId))) ?? fail('OBJECTION_UNKNOWN', `objection ${objectionId} does not exist`);
+}
+
+// The correction must already be anchored and declare that it supersedes this record.
+async function supersede(ctx: Context, record: RecordState, supersededBy: string | undefined, now: string, txId: string): Promise<void> {
+  if (supersededBy === undefined) {
+    fail('SCHEMA_INVALID', 'a corrected outcome names the superseding record in supersededBy');
+  }
+  const correction = await loadRecord(ctx, supersededBy);
+  if (correction.supersedes !== record.recordId) {
+    fail('SUPERSESSION_INVALID', `record ${correction.recordId} does not supersede ${record.recordId}`);
+  }
+  if (record.status === 'superseded' && record.supersededBy === correction.recordId) {
+    return;
+  }
+  await putJson(ctx, keys.record(ctx.stub, record.recordId), { ...withStatus(record, 'superseded', now, txId), supersededBy: correction.recordId });
+}
+
+function emit(ctx: Context, name: string, objection: ObjectionState): void {
+  const payload = { objectionId: objection.objectionId, recordId: objection.recordId, publisher: objection.publisher, subject: objection.subject, status: objection.status, deadline: objection.deadline };
+  ctx.stub.setEvent(name, new TextEncoder().encode(encode(payload)));
+}
