@@ -1,4 +1,4 @@
-import { Info, Transaction, type Context } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
 import { assertUscc, verifyStatement, type Signed } from '@credex/core';
 import type { AccessGroup, AccessRequest } from '@credex/schemas';
 import { MAX_BULK_ARGUMENT_BYTES, encode, exists, getJson, listIndexed, parseArgument, parseId, putIndex, putJson } from '../codec';

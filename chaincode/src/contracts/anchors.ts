@@ -1,4 +1,4 @@
-import { Info, Transaction, type Context } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
 import { merkleRoot } from '@credex/core';
 import type { AnchorBatch } from '@credex/schemas';
 import { MAX_BULK_ARGUMENT_BYTES, encode, exists, getJson, parseArgument, parseId, putJson } from '../codec';

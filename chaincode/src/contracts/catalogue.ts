@@ -1,4 +1,4 @@
-import { Info, Transaction, type Context } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
 import { assertUscc } from '@credex/core';
 import { encode, getJson, listIndexed, parseId, parseJson, putIndex, putJson } from '../codec';
 import { CredexContract } from '../contract';

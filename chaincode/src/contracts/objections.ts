@@ -1,4 +1,4 @@
-import { Info, Transaction, type Context } from 'fabric-contract-api';
+import { Context, Info, Transaction } from 'fabric-contract-api';
 import { assertUscc, statementId } from '@credex/core';
 import type { Objection, ObjectionResolution } from '@credex/schemas';
 import { encode, exists, getJson, listIndexed, listKeys, parseArgument, parseId, putIndex, putJson, remove } from '../codec';
