@@ -22,7 +22,7 @@ export class CredexError extends Error {
   /** The stable UPPER_SNAKE code, also the start of the message. */
   readonly code: ErrorCode;
   /** Context that helps a caller act on the error. */
-  readonly details?: Record<string, unknown>;
+  declare readonly details?: Record<string, unknown>;
   /** The underlying error, if any. */
   declare readonly cause?: unknown;
 

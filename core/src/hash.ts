@@ -5,7 +5,8 @@
  * travel as its digest without revealing its value (selective disclosure), and a disclosed
  * one is checked by recomputing it.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256HexOf } from './digest';
 import { canonicalize, canonicalString } from './jcs';
 import { b64u } from './keys';
 
@@ -14,7 +15,7 @@ export const SALT_BYTES = 16;
 
 /** Lowercase hex SHA-256 of bytes, or of a string's UTF-8 bytes. */
 export function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
+  return sha256HexOf(data);
 }
 
 /** A fresh salt: {@link SALT_BYTES} random bytes, base64url. */

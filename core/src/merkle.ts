@@ -7,7 +7,7 @@
  * `sha256('')`. A proof binds a leaf to a root only together with the tree size, so verifiers
  * take size and root from the same anchor.
  */
-import { createHash } from 'node:crypto';
+import { sha256BytesOf, sha256HexOf } from './digest';
 import { credexError } from './errors';
 
 /** A Merkle tree built once, to take its root and every leaf's proof without rebuilding. */
@@ -20,11 +20,15 @@ export interface MerkleTree {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
-const NODE_PREFIX = new Uint8Array([0x01]);
-const EMPTY_ROOT = createHash('sha256').digest('hex');
+const EMPTY_ROOT = sha256HexOf('');
+// 0x01 ‖ left ‖ right, reused: hashing is synchronous, so one scratch buffer is enough.
+const nodeInput = new Uint8Array(65);
+nodeInput[0] = 0x01;
 
 function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  nodeInput.set(left, 1);
+  nodeInput.set(right, 33);
+  return sha256BytesOf(nodeInput);
 }
 
 function leafBytes(leafHashes: readonly string[]): Buffer[] {

@@ -5,9 +5,8 @@
  * field digests (not the values), so a record with some fields withheld — sent as digests —
  * still hashes to the leaf anchored on the ledger.
  */
-import { createHash } from 'node:crypto';
 import { credexError } from './errors';
-import { fieldDigest, newSalt } from './hash';
+import { fieldDigest, newSalt, sha256Hex } from './hash';
 import { canonicalize } from './jcs';
 
 /** What identifies a record and ties it to its catalogue entry; hashed into the leaf in full. */
@@ -45,7 +44,6 @@ export interface DisclosedRecord {
 
 const SALT_PATTERN = /^[A-Za-z0-9_-]{22,}$/;
 const DIGEST_PATTERN = /^[0-9a-f]{64}$/;
-const LEAF_PREFIX = new Uint8Array([0x00]);
 
 /**
  * Seals a record: salts (fresh ones where `salts` lacks a field), field digests and leaf hash.
@@ -83,7 +81,8 @@ export function sealRecord(
  * 0x00 is RFC 6962's leaf prefix, so a leaf can never pass for an inner node.
  */
 export function leafHash(header: RecordHeader, fieldDigests: Record<string, string>): string {
-  return createHash('sha256').update(LEAF_PREFIX).update(canonicalize({ header, fieldDigests })).digest('hex');
+  // U+0000 is the single UTF-8 byte 0x00, so the prefix can ride in the string.
+  return sha256Hex(`\u0000${canonicalize({ header, fieldDigests })}`);
 }
 
 /**

@@ -6,7 +6,8 @@
  * tweetnacl (works in browsers and CLIs); verification uses node:crypto, far faster, for the
  * chaincode and servers. Both produce and accept the same ed25519 keys and signatures.
  */
-import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { sha256HexOf } from './digest';
 import nacl from 'tweetnacl';
 import { credexError } from './errors';
 import { canonicalize } from './jcs';
@@ -88,7 +89,7 @@ export function verifyStatement(kind: StatementKind, body: unknown, signature: s
  * @throws CredexError `STATEMENT_KIND_INVALID`, `JCS_INVALID`
  */
 export function statementId(kind: StatementKind, body: unknown): string {
-  return createHash('sha256').update(statementText(kind, body)).digest('hex');
+  return sha256HexOf(statementText(kind, body));
 }
 
 /** A cached node:crypto KeyObject for a base64url raw ed25519 public key. */

@@ -80,6 +80,7 @@ export function usccCheckChar(first17: string): string {
   if (!FIRST17.test(first17)) {
     throw credexError('USCC_INVALID', 'need 17 characters of 0-9 A-H J-N P-R T U W-Y to compute a check character', {
       input: first17,
+      reason: 'not 17 characters of the code charset',
     });
   }
   return checkCharOf(first17);
