@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import {
+  isValidUscc,
+  leafHash,
+  merkleRoot,
+  newBoxKeyPair,
+  newSigningKeyPair,
+  sealRecord,
+  signStatement,
+  statementId,
+  verifyStatement,
+} from '@credex/core';
+import {
+  fixtureAccessRequest,
+  fixtureAnchorBatch,
+  fixtureAuthorities,
+  fixtureCatalogueEntry,
+  fixtureConsent,
+  fixtureEnterprise,
+  fixtureEnterprises,
+  fixtureFields,
+  fixtureKeyRotation,
+  fixtureObjection,
+  fixtureObjectionResolution,
+  fixtureOrganization,
+  fixtureOrgs,
+  fixtureRecord,
+  fixtureRecords,
+  fixtureRevocation,
+  isValid,
+  maxDataGrade,
+  recordTypes,
+  validate,
+} from '../src/index';
+
+describe('fixtures', () => {
+  it('every fixture USCC is valid per GB 32100-2015', () => {
+    for (const party of [...Object.values(fixtureEnterprises), ...Object.values(fixtureAuthorities)]) {
+      expect(isValidUscc(party.uscc), `${party.name} ${party.uscc}`).toBe(true);
+    }
+  });
+
+  it('fixtureRecords gives one valid record of every type, about the given subject', () => {
+    const other = fixtureEnterprises.other;
+    for (const subject of [fixtureEnterprises.subject, other]) {
+      const records = fixtureRecords(subject.uscc);
+      expect(records.map((r) => r.recordType)).toEqual(recordTypes);
+      for (const record of records) {
+        expect(validate('credit-record', record)).toBe(record);
+        expect(validate(record.recordType, record.fields)).toBe(record.fields);
+        expect(record.subject).toBe(subject.uscc);
+      }
+      const receivable = fixtureRecord('sc.receivable-confirmation', subject.uscc);
+      expect(receivable.fields.creditorUscc).toBe(subject.uscc);
+      expect(receivable.fields.creditorName).toBe(subject.name);
+    }
+    const ids = fixtureRecords(other.uscc, { idPrefix: 'b2', issuedAt: '2026-11-02T00:00:00.000Z' });
+    expect(ids.every((r) => r.recordId.startsWith('b2-') && r.issuedAt === '2026-11-02T00:00:00.000Z')).toBe(true);
+  });
+
+  it('fixture content is in Chinese', () => {
+    const licence = fixtureFields()['gov.admin-licence'];
+    expect(licence.authority).toBe('西安市市场监督管理局');
+    expect(licence.content).toContain('西安某科技有限公司');
+    expect(fixtureFields()['gov.tax-grade'].assessedBy).toBe('国家税务总局西安市税务局');
+  });
+
+  it('catalogue entries validate and carry the type’s highest data grade', () => {
+    for (const recordType of recordTypes) {
+      const entry = fixtureCatalogueEntry({ recordType, publisher: 'CoreMSP' });
+      expect(validate('catalogue-entry', entry)).toBe(entry);
+      expect(entry.dataGrade).toBe(maxDataGrade(recordType));
+    }
+  });
+
+  it('statements validate, and signed with real keys they validate and verify', () => {
+    const enterpriseKey = newSigningKeyPair();
+    const bankKey = newSigningKeyPair();
+    const consent = fixtureConsent();
+    const consentId = statementId('consent', consent);
+    const revocation = fixtureRevocation(consentId);
+    const record = fixtureRecord('gov.admin-penalty');
+    const request = fixtureAccessRequest(consentId, [record.recordId]);
+    const objection = fixtureObjection(record.recordId);
+    const rotation = fixtureKeyRotation(newSigningKeyPair().publicKey);
+
+    const signed = [
+      ['consent', consent, enterpriseKey],
+      ['revocation', revocation, enterpriseKey],
+      ['access-request', request, bankKey],
+      ['objection', objection, enterpriseKey],
+      ['key-rotation', rotation, enterpriseKey],
+    ] as const;
+    for (const [kind, statement, key] of signed) {
+      expect(isValid(kind, statement), kind).toBe(true);
+      const form = { statement, signature: signStatement(kind, statement, key.secretKey) };
+      expect(validate(`signed-${kind}`, form)).toBe(form);
+      expect(verifyStatement(kind, statement, form.signature, key.publicKey)).toBe(true);
+    }
+
+    const group = {
+      accesses: [
+        {
+          accessId: 'acc-1',
+          consentId,
+          recordIds: request.recordIds,
+          request: { statement: request, signature: signStatement('access-request', request, bankKey.secretKey) },
+        },
+      ],
+    };
+    expect(validate('access-group', group)).toBe(group);
+  });
+
+  it('two consents get different nonces unless one is given', () => {
+    expect(fixtureConsent().nonce).not.toBe(fixtureConsent().nonce);
+    expect(fixtureConsent({ nonce: 'fixed-nonce-0000001' }).nonce).toBe('fixed-nonce-0000001');
+  });
+
+  it('objection resolutions (rejected and corrected) validate', () => {
+    const objectionId = statementId('objection', fixtureObjection('rec-1'));
+    expect(isValid('objection-resolution', fixtureObjectionResolution(objectionId))).toBe(true);
+    expect(isValid('objection-resolution', fixtureObjectionResolution(objectionId, 'rec-2'))).toBe(true);
+  });
+
+  it('organization profiles and enterprise registrations validate', () => {
+    for (const mspId of Object.keys(fixtureOrgs) as (keyof typeof fixtureOrgs)[]) {
+      const profile = fixtureOrganization(mspId, {
+        requestKey: newSigningKeyPair().publicKey,
+        boxKey: newBoxKeyPair().publicKey,
+      });
+      expect(validate('organization-profile', profile)).toBe(profile);
+    }
+    expect(isValid('enterprise', fixtureEnterprise(newSigningKeyPair().publicKey))).toBe(true);
+  });
+
+  it('an anchor batch of sealed fixture records validates', () => {
+    const entry = fixtureCatalogueEntry();
+    const leaves = fixtureRecords().map(({ fields, ...header }) => {
+      const sealed = sealRecord({ ...header, publisher: entry.publisher, catalogueEntryId: entry.entryId }, { ...fields });
+      expect(sealed.leafHash).toBe(leafHash(sealed.header, sealed.fieldDigests));
+      return { recordId: header.recordId, leafHash: sealed.leafHash };
+    });
+    const batch = fixtureAnchorBatch(
+      entry.entryId,
+      leaves,
+      merkleRoot(leaves.map((l) => l.leafHash)),
+    );
+    expect(validate('anchor-batch', batch)).toBe(batch);
+    expect(batch.records.map((r) => r.index)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+});
