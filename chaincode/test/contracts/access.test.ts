@@ -1,0 +1,194 @@
+import { describe, expect, it } from 'vitest';
+import { newSigningKeyPair } from '@credex/core';
+import { fixtureRevocation } from '@credex/schemas';
+import { json, signed, standardWorld, OTHER, SUBJECT, type World } from '../support/world';
+
+type Result = { accessId: string; ok: true; fee: number; usesLeft: number } | { accessId: string; ok: false; code: string; message: string };
+type Access = ReturnType<World['access']>;
+
+interface AccessState {
+  accessId: string;
+  consentId: string;
+  subject: string;
+  grantee: string;
+  publisher: string;
+  purpose: string;
+  recordIds: string[];
+  catalogueEntryIds: string[];
+  fee: number;
+  at: string;
+  period: string;
+  txId: string;
+}
+
+async function record(world: World, publisher: string, accesses: Access[]) {
+  return world.cc.submit<{ results: Result[] }>(publisher, 'access:RecordAccess', json({ accesses }));
+}
+
+/** A group whose only access must fail with `code`: the transaction succeeds, but nothing changes. */
+async function expectRefused(world: World, publisher: string, access: Access, code: string): Promise<void> {
+  const before = world.cc.ledger.dump();
+  const { result, event } = await record(world, publisher, [access]);
+  expect(result.results).toEqual([{ accessId: access.accessId, ok: false, code, message: expect.stringMatching(new RegExp(`^${code}: `)) }]);
+  expect(event).toBeUndefined();
+  expect(world.cc.ledger.dump()).toBe(before);
+}
+
+describe('access register', () => {
+  it('registers who, what, when, why and the fee, counts the use, indexes it and emits AccessRegistered', async () => {
+    const { world, licence, penalty } = await standardWorld();
+    const consentId = await world.createConsent();
+    world.cc.setTime('2026-11-15T03:04:05.678Z');
+    const access = world.access(consentId, [penalty.records[0]!.recordId, licence.records[0]!.recordId, licence.records[1]!.recordId]);
+    const { result, event, txId } = await record(world, 'GovMSP', [access]);
+    // Two distinct entries: licence (200) + penalty (300).
+    expect(result.results).toEqual([{ accessId: access.accessId, ok: true, fee: 500, usesLeft: 9 }]);
+    expect(event?.name).toBe('AccessRegistered');
+    expect(JSON.parse(Buffer.from(event!.payload).toString('utf8'))).toEqual({ accessIds: [access.accessId], publisher: 'GovMSP', txId });
+
+    const stored = await world.cc.evaluate<AccessState>('AuditMSP', 'access:GetAccess', access.accessId);
+    expect(stored).toMatchObject({
+      accessId: access.accessId,
+      consentId,
+      subject: SUBJECT,
+      grantee: 'BankMSP',
+      publisher: 'GovMSP',
+      purpose: 'LOAN_APPLICATION',
+      recordIds: [...access.recordIds].sort(),
+      catalogueEntryIds: [licence.entryId, penalty.entryId].sort(),
+      fee: 500,
+      at: '2026-11-15T03:04:05.678Z',
+      period: '2026-11',
+      txId,
+    });
+    expect(await world.cc.evaluate<{ uses: number }>('BankMSP', 'consents:GetConsent', consentId)).toMatchObject({ uses: 1 });
+    for (const [fn, arg] of [['ListBySubject', SUBJECT], ['ListByGrantee', 'BankMSP'], ['ListByPublisher', 'GovMSP']] as const) {
+      expect((await world.cc.evaluate<AccessState[]>('AuditMSP', `access:${fn}`, arg)).map((a) => a.accessId)).toEqual([access.accessId]);
+    }
+    expect(await world.cc.evaluate<AccessState[]>('AuditMSP', 'access:ListBySubject', OTHER)).toEqual([]);
+    expect(await world.cc.evaluate<AccessState[]>('AuditMSP', 'access:ListByPublisher', 'CoreMSP')).toEqual([]);
+    await world.cc.expectRejected('NOT_FOUND', 'AuditMSP', 'access:GetAccess', 'acc-missing');
+    await world.cc.expectRejected('USCC_INVALID', 'AuditMSP', 'access:ListBySubject', '91350100M000100Y4Z');
+  });
+
+  it('group commit: checks each access on its own, counts uses within the transaction, lists failures and registers the rest', async () => {
+    const { world, licence, receivable } = await standardWorld();
+    const consentId = await world.createConsent({ maxUses: 2 });
+    const [r0, r1] = licence.records.map((r) => r.recordId) as [string, string];
+    const first = world.access(consentId, [r0]);
+    const duplicateId = { ...world.access(consentId, [r1]), accessId: first.accessId };
+    const second = world.access(consentId, [r1]);
+    const sameNonce = world.access(consentId, [r0], { nonce: second.request.statement.nonce });
+    const third = world.access(consentId, [r0, r1]);
+    const foreign = world.access(consentId, [receivable.records[0]!.recordId]);
+    const { result, event } = await record(world, 'GovMSP', [first, duplicateId, second, sameNonce, third, foreign]);
+    expect(result.results.map((r) => (r.ok ? ['ok', r.accessId, r.usesLeft] : [r.code, r.accessId]))).toEqual([
+      ['ok', first.accessId, 1],
+      ['ALREADY_EXISTS', first.accessId],
+      ['ok', second.accessId, 0],
+      ['NONCE_REPLAYED', sameNonce.accessId],
+      ['CONSENT_EXHAUSTED', third.accessId],
+      ['FORBIDDEN', foreign.accessId],
+    ]);
+    expect(JSON.parse(Buffer.from(event!.payload).toString('utf8')).accessIds).toEqual([first.accessId, second.accessId]);
+    expect(await world.cc.evaluate<{ uses: number }>('BankMSP', 'consents:GetConsent', consentId)).toMatchObject({ uses: 2 });
+    expect((await world.cc.evaluate<AccessState[]>('AuditMSP', 'access:ListByGrantee', 'BankMSP')).map((a) => a.accessId).sort()).toEqual([first.accessId, second.accessId].sort());
+    await world.cc.expectRejected('NOT_FOUND', 'AuditMSP', 'access:GetAccess', third.accessId);
+    // Across transactions: the consent is exhausted, the nonce and the access id are used.
+    await expectRefused(world, 'GovMSP', world.access(consentId, [r0]), 'CONSENT_EXHAUSTED');
+    await expectRefused(world, 'GovMSP', { ...world.access(consentId, [r0]), accessId: second.accessId }, 'ALREADY_EXISTS');
+    await expectRefused(world, 'GovMSP', world.access(consentId, [r0], { nonce: first.request.statement.nonce }), 'NONCE_REPLAYED');
+  });
+
+  it('refuses a revoked, expired, not yet valid, wrong-grantee, wrong-purpose or out-of-scope consent', async () => {
+    const { world, licence, penalty, receivable } = await standardWorld();
+    const r0 = licence.records[0]!.recordId;
+    const consentId = await world.createConsent({ notBefore: '2026-11-01T00:00:00.000Z', notAfter: '2026-11-30T23:59:59.999Z' });
+    await expectRefused(world, 'GovMSP', world.access('a'.repeat(64), [r0]), 'CONSENT_UNKNOWN');
+    await expectRefused(world, 'GovMSP', world.access(consentId, [r0], { grantee: 'Bank2MSP' }), 'CONSENT_WRONG_GRANTEE');
+    await expectRefused(world, 'GovMSP', world.access(consentId, [r0], { purpose: 'GUARANTEE' }), 'CONSENT_WRONG_PURPOSE');
+
+    // Scope by record type: the redblack-list type is not in the fixture consent.
+    const redblack = await world.createEntry('GovMSP', 'gov.redblack-list');
+    const [listed] = await world.anchor('GovMSP', { entryId: redblack, recordType: 'gov.redblack-list', subject: SUBJECT }, 1);
+    await expectRefused(world, 'GovMSP', world.access(consentId, [r0, listed!.recordId]), 'CONSENT_OUT_OF_SCOPE');
+    // Scope by subject: a licence of another enterprise, though its type is in scope.
+    const otherEntry = await world.createEntry('GovMSP', 'gov.admin-licence', { subject: OTHER });
+    const [ofOther] = await world.anchor('GovMSP', { entryId: otherEntry, recordType: 'gov.admin-licence', subject: OTHER }, 1);
+    await expectRefused(world, 'GovMSP', world.access(consentId, [ofOther!.recordId]), 'CONSENT_OUT_OF_SCOPE');
+    // Scope by catalogue entry: only the penalty entry.
+    const byEntry = await world.createConsent({ scope: { catalogueEntryIds: [penalty.entryId] } });
+    await expectRefused(world, 'GovMSP', world.access(byEntry, [r0]), 'CONSENT_OUT_OF_SCOPE');
+    expect((await record(world, 'GovMSP', [world.access(byEntry, [penalty.records[0]!.recordId])])).result.results[0]).toMatchObject({ ok: true, fee: 300 });
+
+    world.cc.setTime('2026-10-31T23:59:59.999Z');
+    await expectRefused(world, 'GovMSP', world.access(consentId, [r0]), 'CONSENT_NOT_YET_VALID');
+    world.cc.setTime('2026-12-01T00:00:00.000Z');
+    await expectRefused(world, 'GovMSP', world.access(consentId, [r0]), 'CONSENT_EXPIRED');
+    world.cc.setTime('2026-11-30T23:59:59.999Z');
+    expect((await record(world, 'GovMSP', [world.access(consentId, [r0])])).result.results[0]).toMatchObject({ ok: true });
+
+    await world.cc.submit('BankMSP', 'consents:RevokeConsent', json(signed('revocation', fixtureRevocation(consentId), world.enterpriseKey(SUBJECT))));
+    await expectRefused(world, 'GovMSP', world.access(consentId, [r0]), 'CONSENT_REVOKED');
+    expect(receivable.records).toHaveLength(2);
+  });
+
+  it('checks the request signature against the grantee org\'s registered key and the request against the access', async () => {
+    const { world, licence } = await standardWorld();
+    const r0 = licence.records[0]!.recordId;
+    const consentId = await world.createConsent();
+    await expectRefused(world, 'GovMSP', world.access(consentId, [r0], {}, world.requestKey('Bank2MSP')), 'SIGNATURE_INVALID');
+    await expectRefused(world, 'GovMSP', world.access(consentId, [r0], {}, newSigningKeyPair()), 'SIGNATURE_INVALID');
+    const tampered = world.access(consentId, [r0]);
+    await expectRefused(world, 'GovMSP', { ...tampered, request: { ...tampered.request, statement: { ...tampered.request.statement, purpose: 'GUARANTEE' } } }, 'SIGNATURE_INVALID');
+    await expectRefused(world, 'GovMSP', world.access(consentId, [r0], { grantee: 'Bank9MSP' }, newSigningKeyPair()), 'ORG_UNKNOWN');
+    await expectRefused(world, 'GovMSP', { ...world.access(consentId, [r0]), recordIds: [licence.records[1]!.recordId] }, 'REQUEST_MISMATCH');
+    await expectRefused(world, 'GovMSP', { ...world.access(consentId, [r0]), consentId: 'b'.repeat(64) }, 'REQUEST_MISMATCH');
+  });
+
+  it('serves only the caller\'s own, existing, withdrawn-free records of active entries', async () => {
+    const { world, licence, receivable } = await standardWorld();
+    const consentId = await world.createConsent();
+    await expectRefused(world, 'GovMSP', world.access(consentId, ['rec-missing']), 'RECORD_UNKNOWN');
+    await expectRefused(world, 'CoreMSP', world.access(consentId, [licence.records[0]!.recordId]), 'FORBIDDEN');
+    await world.cc.submit('GovMSP', 'anchors:WithdrawRecord', licence.records[0]!.recordId);
+    await expectRefused(world, 'GovMSP', world.access(consentId, [licence.records[0]!.recordId]), 'RECORD_WITHDRAWN');
+    await world.cc.submit('CoreMSP', 'catalogue:RetireEntry', receivable.entryId);
+    await expectRefused(world, 'CoreMSP', world.access(consentId, [receivable.records[0]!.recordId]), 'ENTRY_RETIRED');
+  });
+
+  it('rejects a malformed, invalid or oversized group, or a non-member caller, as a whole', async () => {
+    const { world, licence } = await standardWorld();
+    const consentId = await world.createConsent();
+    const access = world.access(consentId, [licence.records[0]!.recordId]);
+    await world.cc.expectRejected('JSON_INVALID', 'GovMSP', 'access:RecordAccess', '{"accesses": [');
+    await world.cc.expectRejected('SCHEMA_INVALID', 'GovMSP', 'access:RecordAccess', json({ accesses: [] }));
+    await world.cc.expectRejected('SCHEMA_INVALID', 'GovMSP', 'access:RecordAccess', json({ accesses: [{ ...access, extra: 1 }] }));
+    await world.cc.expectRejected('PAYLOAD_TOO_LARGE', 'GovMSP', 'access:RecordAccess', json({ accesses: Array.from({ length: 256 }, () => ({ ...access, recordIds: Array.from({ length: 40 }, (_, i) => `${'r'.repeat(100)}${i}`) })) }));
+    await world.cc.expectRejected('FORBIDDEN', 'EvilMSP', 'access:RecordAccess', json({ accesses: [access] }));
+  });
+
+  it('totals fees per grantee and publisher pair for a month', async () => {
+    const { world, licence, penalty, receivable } = await standardWorld();
+    const bank = await world.createConsent({ maxUses: 100, scope: { recordTypes: ['gov.admin-licence', 'gov.admin-penalty', 'sc.receivable-confirmation'] } });
+    const bank2 = await world.createConsent({ grantee: 'Bank2MSP', maxUses: 100 });
+    world.cc.setTime('2026-11-20T00:00:00.000Z');
+    await record(world, 'GovMSP', [world.access(bank, [licence.records[0]!.recordId]), world.access(bank, [licence.records[1]!.recordId, penalty.records[0]!.recordId])]);
+    await record(world, 'CoreMSP', [world.access(bank, [receivable.records[0]!.recordId])]);
+    await record(world, 'GovMSP', [world.access(bank2, [licence.records[0]!.recordId], { grantee: 'Bank2MSP' })]);
+    world.cc.setTime('2026-12-01T00:00:00.000Z');
+    await record(world, 'GovMSP', [world.access(bank, [licence.records[0]!.recordId])]);
+
+    expect(await world.cc.evaluate('AuditMSP', 'access:FeeTotals', '2026-11')).toEqual({
+      period: '2026-11',
+      totals: [
+        { grantee: 'Bank2MSP', publisher: 'GovMSP', accesses: 1, fee: 200 },
+        { grantee: 'BankMSP', publisher: 'CoreMSP', accesses: 1, fee: 500 },
+        { grantee: 'BankMSP', publisher: 'GovMSP', accesses: 2, fee: 700 },
+      ],
+    });
+    expect(await world.cc.evaluate('AuditMSP', 'access:FeeTotals', '2026-12')).toEqual({ period: '2026-12', totals: [{ grantee: 'BankMSP', publisher: 'GovMSP', accesses: 1, fee: 200 }] });
+    expect(await world.cc.evaluate('AuditMSP', 'access:FeeTotals', '2027-01')).toEqual({ period: '2027-01', totals: [] });
+    await world.cc.expectRejected('SCHEMA_INVALID', 'AuditMSP', 'access:FeeTotals', '2026-13');
+  });
+});
