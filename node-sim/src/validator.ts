@@ -11,7 +11,7 @@ import type { RangeQueryRecord, RwSet, StateReader, Version } from './chaincode/
 import { parseEnvelope, type ParsedEnvelope } from './ledger/envelope';
 import type { Ledger } from './ledger/ledger';
 import type { MspRegistry, ValidatedIdentity } from './msp/msp';
-import { evaluatePolicy, type Policy } from './policy';
+import { evaluatePolicy, type Policy, type Signer } from './policy';
 
 const Code = peer.TxValidationCode;
 
@@ -137,7 +137,7 @@ function deserialize(msp: MspRegistry, serialized: Uint8Array): ValidatedIdentit
 function checkEndorsements(opts: ValidatorOptions, tx: ParsedEnvelope): { code: number; reason: string } | undefined {
   const action = tx.action;
   if (action === undefined) return { code: Code.INVALID_ENDORSER_TRANSACTION, reason: 'no endorsed action' };
-  const signers: { mspId: string; role: ValidatedIdentity['role'] }[] = [];
+  const signers: Signer[] = [];
   const distinct = new Set<string>();
   for (const { endorser, signature } of action.endorsements) {
     const identityKey = Buffer.from(endorser).toString('base64');
@@ -147,7 +147,7 @@ function checkEndorsements(opts: ValidatorOptions, tx: ParsedEnvelope): { code: 
     const signed = Buffer.concat([action.proposalResponsePayload, endorser]);
     if (!opts.msp.verify(id, signed, signature)) continue;
     distinct.add(identityKey);
-    signers.push({ mspId: id.mspId, role: id.role });
+    signers.push({ mspId: id.mspId, role: id.role, id: identityKey });
   }
   const namespaces = new Set([action.chaincodeName]);
   for (const { namespace, rwset } of action.namespaces) if (rwset.writes.length > 0) namespaces.add(namespace);

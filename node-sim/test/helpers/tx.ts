@@ -64,7 +64,7 @@ export function buildEndorsedTx(opts: EndorsedTxOptions): BuiltTx {
   channelHeader.setChannelId(opts.channelId);
   channelHeader.setTxId(txId);
   channelHeader.setTimestamp(Timestamp.fromDate(opts.timestamp ?? new Date()));
-  channelHeader.setExtension(headerExtension.serializeBinary());
+  channelHeader.setExtension$(headerExtension.serializeBinary());
   const channelHeaderBytes = channelHeader.serializeBinary();
   const signatureHeader = new common.SignatureHeader();
   signatureHeader.setCreator(creator);
@@ -105,7 +105,7 @@ export function buildEndorsedTx(opts: EndorsedTxOptions): BuiltTx {
   const prp = new peer.ProposalResponsePayload();
   const hash = proposalHash(channelHeaderBytes, signatureHeaderBytes, proposalPayloadBytes);
   prp.setProposalHash(opts.badProposalHash === true ? flipLastByte(hash) : hash);
-  prp.setExtension(action.serializeBinary());
+  prp.setExtension$(action.serializeBinary());
   const prpBytes = prp.serializeBinary();
 
   const endorsements = opts.endorsers.map((endorser, i) => {
