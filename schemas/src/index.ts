@@ -5,7 +5,7 @@
 export * from './types.gen';
 export { schemaDocuments, schemaId, SCHEMA_ID_BASE } from './registry';
 export type { SchemaName } from './registry';
-export { validate, isValid, schemaFor, allSchemas, DATA_GRADE_KEYWORD } from './validate';
+export { validate, isValid, schemaFor, allSchemas, compileSchema, DATA_GRADE_KEYWORD } from './validate';
 export { recordTypes, isRecordType, fieldGrades, maxDataGrade, fieldsUpToGrade } from './record-types';
 export type { RecordFields } from './record-types';
 export * from './fixtures';

@@ -117,6 +117,17 @@ export function schemaFor(name: SchemaName | 'common'): AnySchemaObject {
   return schemaDocuments[name];
 }
 
+/**
+ * Compiles another schema (e.g. an HTTP route's body schema) with the same strict Ajv, so that it
+ * can `$ref` the credex schemas by `$id`, e.g. `https://credex.dev/schemas/consent.schema.json`
+ * or `https://credex.dev/schemas/common.schema.json#/$defs/uscc`. Ajv caches by schema object.
+ * With Fastify: `app.setValidatorCompiler(({ schema }) => compileSchema(schema))`.
+ * No type coercion and no defaults: the value is checked, never changed.
+ */
+export function compileSchema<T = unknown>(schema: AnySchemaObject): ValidateFunction<T> {
+  return ajv.compile<T>(schema);
+}
+
 /** Every schema, for registering with another validator (e.g. Fastify's `addSchema`). */
 export function allSchemas(): AnySchemaObject[] {
   return Object.values(schemaDocuments);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CredexError, parseErrorCode, statementId } from '@credex/core';
 import {
   allSchemas,
+  compileSchema,
   fixtureAccessRequest,
   fixtureConsent,
   fixtureEnterprises,
@@ -162,6 +163,28 @@ describe('validate', () => {
     expect(() => validate('nope' as SchemaName, {})).toThrow(/^SCHEMA_UNKNOWN: /);
     expect(() => validate('common' as SchemaName, {})).toThrow(/^SCHEMA_UNKNOWN: /);
     expect(() => schemaFor('toString' as SchemaName)).toThrow(/^SCHEMA_UNKNOWN: /);
+  });
+});
+
+describe('compileSchema', () => {
+  it('compiles a schema that refers to the credex schemas by $id', () => {
+    const check = compileSchema<{ subject: string; consent: unknown }>({
+      type: 'object',
+      additionalProperties: false,
+      required: ['subject', 'consent'],
+      properties: {
+        subject: { $ref: 'https://credex.dev/schemas/common.schema.json#/$defs/uscc' },
+        consent: { $ref: 'https://credex.dev/schemas/signed-consent.schema.json' },
+      },
+    });
+    const consent = { statement: fixtureConsent(), signature: `${'A'.repeat(85)}Q` };
+    expect(check({ subject: fixtureEnterprises.subject.uscc, consent })).toBe(true);
+    expect(check({ subject: 'not-a-uscc', consent })).toBe(false);
+    expect(check.errors?.[0]?.instancePath).toBe('/subject');
+  });
+
+  it('is strict: unknown keywords are errors', () => {
+    expect(() => compileSchema({ type: 'string', maxLenght: 3 })).toThrow(/strict mode: unknown keyword/);
   });
 });
 
