@@ -16,10 +16,17 @@ const encoder = new TextEncoder();
 /**
  * The RFC 8785 canonical JSON text of `value`.
  *
- * @throws CredexError `JCS_INVALID` (with `details.path`) for values JSON cannot represent
+ * @throws CredexError `JCS_INVALID` (with `details.path`, e.g. `$.fields.amount`) for values
+ *   JSON cannot represent
  */
 export function canonicalize(value: unknown): string {
-  return serialize(value, '$', new Set<object>());
+  try {
+    return serialize(value, []);
+  } catch (e) {
+    if (!(e instanceof JcsFailure)) throw e;
+    const path = `$${e.segments.reverse().join('')}`;
+    throw credexError('JCS_INVALID', `cannot canonicalize ${path}: ${e.reason}`, { path, reason: e.reason });
+  }
 }
 
 /** UTF-8 bytes of {@link canonicalize}(value). */
@@ -32,57 +39,82 @@ export function canonicalBytes(value: unknown): Uint8Array {
  *
  * @throws CredexError `JCS_INVALID` for a string with a lone surrogate
  */
-export function canonicalString(s: string, path = '$'): string {
-  if (LONE_SURROGATE.test(s)) throw invalid(path, 'string contains a lone surrogate');
+export function canonicalString(s: string): string {
+  if (LONE_SURROGATE.test(s)) {
+    throw credexError('JCS_INVALID', 'cannot canonicalize a string with a lone surrogate', { reason: 'lone surrogate' });
+  }
   return JSON.stringify(s);
 }
 
-function serialize(value: unknown, path: string, ancestors: Set<object>): string {
+/**
+ * Thrown inside the serializer; each enclosing level adds its key on the way out, so paths are
+ * only built when something fails.
+ */
+class JcsFailure extends Error {
+  readonly segments: string[] = [];
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+function serialize(value: unknown, ancestors: object[]): string {
   switch (typeof value) {
     case 'string':
-      return canonicalString(value, path);
+      if (LONE_SURROGATE.test(value)) throw new JcsFailure('string contains a lone surrogate');
+      return JSON.stringify(value);
     case 'number':
       // ECMAScript Number::toString is the RFC 8785 number format; it also prints -0 as "0".
-      if (!Number.isFinite(value)) throw invalid(path, `${String(value)} is not a JSON number`);
+      if (!Number.isFinite(value)) throw new JcsFailure(`${String(value)} is not a JSON number`);
       return String(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'object':
       if (value === null) return 'null';
-      return serializeContainer(value, path, ancestors);
+      return Array.isArray(value) ? serializeArray(value, ancestors) : serializeObject(value, ancestors);
     default:
-      throw invalid(path, `${typeof value} has no JSON form`);
+      throw new JcsFailure(`${typeof value} has no JSON form`);
   }
 }
 
-function serializeContainer(value: object, path: string, ancestors: Set<object>): string {
-  if (ancestors.has(value)) throw invalid(path, 'cycle');
-  ancestors.add(value);
-  let out: string;
-  if (Array.isArray(value)) {
-    const items: string[] = [];
-    for (let i = 0; i < value.length; i++) items.push(serialize(value[i] as unknown, `${path}[${i}]`, ancestors));
-    out = `[${items.join(',')}]`;
-  } else {
-    const proto: unknown = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) {
-      const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-      throw invalid(path, `${typeof name === 'string' ? name : 'object'} is not a plain object`);
+function serializeArray(value: unknown[], ancestors: object[]): string {
+  if (ancestors.includes(value)) throw new JcsFailure('cycle');
+  ancestors.push(value);
+  let out = '[';
+  for (let i = 0; i < value.length; i++) {
+    if (i > 0) out += ',';
+    try {
+      out += serialize(value[i], ancestors);
+    } catch (e) {
+      if (e instanceof JcsFailure) e.segments.push(`[${i}]`);
+      throw e;
     }
-    // Array.prototype.sort without a comparator orders by UTF-16 code units, as RFC 8785 asks.
-    const keys = Object.keys(value).sort();
-    const members: string[] = [];
-    const record = value as Record<string, unknown>;
-    for (const key of keys) {
-      const memberPath = `${path}.${key}`;
-      members.push(`${canonicalString(key, memberPath)}:${serialize(record[key], memberPath, ancestors)}`);
-    }
-    out = `{${members.join(',')}}`;
   }
-  ancestors.delete(value);
-  return out;
+  ancestors.pop();
+  return `${out}]`;
 }
 
-function invalid(path: string, reason: string): Error {
-  return credexError('JCS_INVALID', `cannot canonicalize ${path}: ${reason}`, { path, reason });
+function serializeObject(value: object, ancestors: object[]): string {
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    throw new JcsFailure(`${typeof name === 'string' ? name : 'object'} is not a plain object`);
+  }
+  if (ancestors.includes(value)) throw new JcsFailure('cycle');
+  ancestors.push(value);
+  // Array.prototype.sort without a comparator orders by UTF-16 code units, as RFC 8785 asks.
+  const keys = Object.keys(value).sort();
+  const record = value as Record<string, unknown>;
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (i > 0) out += ',';
+    try {
+      out += `${serialize(key, ancestors)}:${serialize(record[key], ancestors)}`;
+    } catch (e) {
+      if (e instanceof JcsFailure) e.segments.push(`.${key}`);
+      throw e;
+    }
+  }
+  ancestors.pop();
+  return `${out}}`;
 }
