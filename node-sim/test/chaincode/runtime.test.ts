@@ -2,6 +2,7 @@
  * The chaincode runtime against a real fabric-shim chaincode process (the kv fixture) over
  * real gRPC on 127.0.0.1. The state under it is an in-memory committed state.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -326,5 +327,35 @@ describe('chaincode process lifecycle', () => {
     expect((await exec(new MemoryState(), ['Get', 'k'], { rt })).response.status).toBe(200);
     await rt.stop();
     await expect(exec(new MemoryState(), ['Get', 'k'], { rt })).rejects.toMatchObject({ code: 'CHAINCODE_NOT_RUNNING' });
+  });
+});
+
+const CREDEX_DIR = fileURLToPath(new URL('../../../chaincode', import.meta.url));
+
+describe('the credex chaincode package', () => {
+  // The package is built by `npm run build -w chaincode`; without dist/ there is nothing to start.
+  it.skipIf(!existsSync(path.join(CREDEX_DIR, 'dist', 'index.js')))('starts under the runtime and runs a transaction', async () => {
+    const rt = createChaincodeRuntime({ chaincodeName: 'credex', chaincodeVersion: '1.0', chaincodeDir: CREDEX_DIR, peerName: 'peer0.credex', mspId: 'GovMSP' });
+    await rt.start();
+    try {
+      const args = ['participants:ListOrganizations'];
+      const p = buildProposal({ channelId: CHANNEL, chaincodeName: 'credex', mspId: 'Org1MSP', certPem, args });
+      const r = await rt.execute({
+        channelId: CHANNEL,
+        txId: p.txId,
+        signedProposal: p.signedProposal,
+        args: args.map((a) => Buffer.from(a)),
+        transient: new Map(),
+        state: new MemoryState(),
+        timestamp: p.timestamp,
+      });
+      expect(r.response).toMatchObject({ status: 200, message: '' });
+      expect(json(r.response.payload)).toEqual([]);
+      expect(r.rwset.writes).toEqual([]);
+      expect(r.rwset.rangeQueries).toHaveLength(1);
+      expect(r.rwset.rangeQueries[0]?.itrExhausted).toBe(true);
+    } finally {
+      await rt.stop();
+    }
   });
 });
