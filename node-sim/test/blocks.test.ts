@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { common } from '@hyperledger/fabric-protos';
 import { describe, expect, it } from 'vitest';
 import { blockDataHash, blockHeaderBytes, blockHeaderHash, verifyBlockChain } from '../src/blocks';
+import { buildChain, flipByte, hashedPrefixLength } from './fixtures/chain';
 
 const PREV = new Uint8Array(32).fill(0x11);
 const DATA = new Uint8Array(32).fill(0x22);
@@ -84,36 +85,6 @@ describe('blockDataHash', () => {
   });
 });
 
-/** A chain like an orderer cuts: block n's previous hash is block n-1's header hash. */
-function buildChain(length: number): Uint8Array[] {
-  const blocks: Uint8Array[] = [];
-  let previousHash: Uint8Array = new Uint8Array(0);
-  for (let n = 0; n < length; n++) {
-    const data = Array.from({ length: 1 + (n % 3) }, () => new Uint8Array(randomBytes(40 + n)));
-    const header = new common.BlockHeader();
-    header.setNumber(n);
-    header.setPreviousHash(previousHash);
-    header.setDataHash(blockDataHash(data));
-    const blockData = new common.BlockData();
-    blockData.setDataList(data);
-    const metadata = new common.BlockMetadata();
-    metadata.setMetadataList([Uint8Array.of(1, 2, 3), new Uint8Array(0), new Uint8Array(0), Uint8Array.of(9), new Uint8Array(0)]);
-    const block = new common.Block();
-    block.setHeader(header);
-    block.setData(blockData);
-    block.setMetadata(metadata);
-    blocks.push(block.serializeBinary());
-    previousHash = blockHeaderHash({ number: n, previousHash, dataHash: blockDataHash(data) });
-  }
-  return blocks;
-}
-
-/** Length of the serialized metadata field (tag, length, content): the tail of a serialized block. */
-function metadataFieldLength(blockBytes: Uint8Array): number {
-  const metadata = common.Block.deserializeBinary(blockBytes).getMetadata()!.serializeBinary();
-  return 1 + (metadata.length < 128 ? 1 : 2) + metadata.length;
-}
-
 describe('verifyBlockChain', () => {
   it('passes a chain built with the protos, from an iterable and an async iterable', async () => {
     const chain = buildChain(5);
@@ -133,10 +104,9 @@ describe('verifyBlockChain', () => {
     const chain = buildChain(4);
     for (let k = 0; k < chain.length; k++) {
       const original = chain[k]!;
-      const covered = original.length - metadataFieldLength(original);
+      const covered = hashedPrefixLength(original);
       for (let i = 0; i < covered; i++) {
-        const tampered = Uint8Array.from(original);
-        tampered[i] = (tampered[i] ?? 0) ^ 0x01;
+        const tampered = flipByte(original, i);
         const result = await verifyBlockChain(chain.map((b, j) => (j === k ? tampered : b)));
         expect(result.ok, `block ${k}, byte ${i}`).toBe(false);
         if (!result.ok) expect(result.blockNumber, `block ${k}, byte ${i}: ${result.reason}`).toBe(k);

@@ -1,29 +1,28 @@
-import { sign, verify as nodeVerify } from 'node:crypto';
+import { createPrivateKey, sign, verify as nodeVerify, X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hash, signers } from '@hyperledger/fabric-gateway';
 import { msp } from '@hyperledger/fabric-protos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeEcdsaSignatureDer, isLowS, P256_N, parseEcdsaSignatureDer } from '../../src/msp/ecdsa';
 import { ensureOrgMaterial, issueIdentity, type OrgMaterial } from '../../src/msp/material';
 import { createMspRegistry, MspError, serializeIdentity, signDer, type MspRegistry } from '../../src/msp/msp';
+import { creatorOf, expiredIdentity, foreignIdentity } from '../fixtures/identities';
 
 let dataDir: string;
-let otherDataDir: string;
 let gov: OrgMaterial;
 let bank: OrgMaterial;
 let registry: MspRegistry;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'node-sim-msp-'));
-  otherDataDir = await mkdtemp(join(tmpdir(), 'node-sim-msp-other-'));
   [gov, bank] = await Promise.all([ensureOrgMaterial(dataDir, 'GovMSP'), ensureOrgMaterial(dataDir, 'BankMSP')]);
   registry = createMspRegistry([gov, bank]);
 });
 
 afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
-  await rm(otherDataDir, { recursive: true, force: true });
 });
 
 function codeOf(f: () => unknown): string | undefined {
@@ -75,9 +74,13 @@ describe('MspRegistry.deserialize', () => {
   });
 
   it('rejects a certificate from an unknown CA with the same names with UNTRUSTED_CERT', async () => {
-    const impostor = await ensureOrgMaterial(otherDataDir, 'GovMSP');
-    expect(impostor.caCertPem).not.toBe(gov.caCertPem);
-    expect(codeOf(() => registry.deserialize(serializeIdentity('GovMSP', impostor.admin.certPem)))).toBe('UNTRUSTED_CERT');
+    const impostor = await foreignIdentity('GovMSP');
+    try {
+      expect(new X509Certificate(impostor.certPem).subject).toBe(new X509Certificate(gov.client.certPem).subject);
+      expect(codeOf(() => registry.deserialize(creatorOf(impostor)))).toBe('UNTRUSTED_CERT');
+    } finally {
+      await impostor.cleanup();
+    }
   });
 
   it('rejects a TLS certificate (issued by the TLS CA) with UNTRUSTED_CERT', () => {
@@ -85,12 +88,7 @@ describe('MspRegistry.deserialize', () => {
   });
 
   it('rejects an expired and a not yet valid certificate with CERT_EXPIRED', async () => {
-    const expired = await issueIdentity(gov, {
-      cn: 'expired',
-      role: 'client',
-      notBefore: new Date('2020-01-01T00:00:00Z'),
-      notAfter: new Date('2021-01-01T00:00:00Z'),
-    });
+    const expired = await expiredIdentity(gov);
     const future = await issueIdentity(gov, {
       cn: 'future',
       role: 'client',
@@ -213,6 +211,17 @@ describe('signDer and MspRegistry.verify', () => {
       expect(registry.verify(id, m, ours)).toBe(true);
     }
     expect(found).toBe(true);
+  });
+
+  it('accepts what the fabric-gateway client signer produces, and signDer signatures verify like them', async () => {
+    const id = registry.deserialize(serializeIdentity('GovMSP', gov.client.certPem));
+    const clientSign = signers.newPrivateKeySigner(createPrivateKey(gov.client.keyPem));
+    for (let i = 0; i < 32; i++) {
+      const m = Uint8Array.of(i, 42);
+      const clientSig = await clientSign(hash.sha256(m));
+      expect(isLowS(parseEcdsaSignatureDer(clientSig)!)).toBe(true);
+      expect(registry.verify(id, m, clientSig)).toBe(true);
+    }
   });
 
   it('reports a key that is not a PEM private key', () => {
