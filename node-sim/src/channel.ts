@@ -81,33 +81,13 @@ export function createSimChannel(opts: {
   }
 
   async function broadcast(envelopeBytes: Uint8Array): Promise<void> {
-    let txId: string;
-    try {
-      const envelope = common.Envelope.deserializeBinary(envelopeBytes);
-      const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
-      const header = payload.getHeader();
-      if (header === undefined) throw new Error('missing header in envelope');
-      const channelHeader = common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8());
-      const signatureHeader = common.SignatureHeader.deserializeBinary(header.getSignatureHeader_asU8());
-      if (channelHeader.getChannelId() !== opts.id) throw new Error(`channel '${channelHeader.getChannelId()}' not found`);
-      txId = channelHeader.getTxId();
-      try {
-        authenticate(signatureHeader.getCreator_asU8(), envelope.getPayload_asU8(), envelope.getSignature_asU8());
-      } catch (err) {
-        throw new BroadcastError('FORBIDDEN', `implicit policy evaluation failed: ${(err as Error).message}`);
-      }
-    } catch (err) {
-      if (err instanceof BroadcastError) throw err;
-      throw new BroadcastError('BAD_REQUEST', (err as Error).message);
-    }
+    const txId = txIdOf(envelopeBytes);
     ordering.add(txId);
     try {
       await orderer.broadcast(envelopeBytes);
     } catch (err) {
       ordering.delete(txId);
-      const code = (err as { code?: unknown }).code;
-      const status: BroadcastStatus = code === 'FORBIDDEN' ? 'FORBIDDEN' : code === 'SERVICE_UNAVAILABLE' || code === 'ORDERER_STOPPED' ? 'SERVICE_UNAVAILABLE' : 'BAD_REQUEST';
-      throw new BroadcastError(status, (err as Error).message);
+      throw new BroadcastError(broadcastStatus((err as { code?: unknown }).code), (err as Error).message);
     }
     void opts.commits.waitForTx(txId).finally(() => ordering.delete(txId));
   }
@@ -125,4 +105,26 @@ export function createSimChannel(opts: {
     broadcast,
     authenticate,
   };
+}
+
+/** The orderer's refusal codes as common.Status names, as a Fabric orderer answers Broadcast. */
+function broadcastStatus(code: unknown): BroadcastStatus {
+  switch (code) {
+    case 'ORDERER_UNKNOWN_CREATOR':
+    case 'ORDERER_BAD_SIGNATURE':
+      return 'FORBIDDEN';
+    case 'ORDERER_STOPPED':
+      return 'SERVICE_UNAVAILABLE';
+    default:
+      return 'BAD_REQUEST';
+  }
+}
+
+function txIdOf(envelopeBytes: Uint8Array): string {
+  try {
+    const payload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(envelopeBytes).getPayload_asU8());
+    return common.ChannelHeader.deserializeBinary(payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(0)).getTxId();
+  } catch {
+    return ''; // the orderer refuses it with its reason
+  }
 }

@@ -34,7 +34,7 @@ export function parseBlock(bytes: Uint8Array): CommittedBlock {
   const filter = block.getMetadata()?.getMetadataList_asU8()[TRANSACTIONS_FILTER] ?? new Uint8Array(0);
   const envelopes = block.getData()?.getDataList_asU8() ?? [];
   const txs = envelopes.map((envelopeBytes, index) => parseTx(envelopeBytes, filter[index] ?? 0));
-  return { number: Number(block.getHeader()?.getNumber() ?? 0), bytes, block, txs };
+  return { number: block.getHeader()?.getNumber() ?? 0, bytes, block, txs };
 }
 
 function parseTx(envelopeBytes: Uint8Array, code: number): CommittedTx {

@@ -69,7 +69,8 @@ async function serve(channel: SimChannel, kind: DeliverKind, call: DeliverCall, 
   } catch (err) {
     finalStatus = err instanceof DeliverRefusal ? err.status : common.Status.INTERNAL_SERVER_ERROR;
   }
-  if (signal.aborted) return;
+  // The client may have gone while the blocks were read.
+  if (isAborted(signal)) return;
   const response = new peer.DeliverResponse();
   response.setStatus(finalStatus);
   await writeAll(call, [response], signal);
@@ -162,4 +163,8 @@ function filteredBlock(channelId: string, block: CommittedBlock): peer.FilteredB
     }),
   );
   return filtered;
+}
+
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
 }

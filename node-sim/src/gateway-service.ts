@@ -264,7 +264,7 @@ export function createGatewayService(opts: GatewayServiceOptions): grpc.UntypedS
 }
 
 function toServiceError(err: unknown): grpc.ServerErrorResponse {
-  if (typeof (err as { code?: unknown }).code === 'number' && err instanceof Error) return err as grpc.ServerErrorResponse;
+  if (typeof (err as { code?: unknown }).code === 'number' && err instanceof Error) return err;
   return rpcError(status.INTERNAL, (err as Error).message);
 }
 

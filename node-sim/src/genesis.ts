@@ -4,7 +4,7 @@
  * organization, and the orderer's batch settings, signed by the orderer.
  */
 import { randomBytes } from 'node:crypto';
-import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
+import timestampPb from 'google-protobuf/google/protobuf/timestamp_pb';
 import { common, msp, orderer } from '@hyperledger/fabric-protos';
 import { blockDataHash } from './blocks';
 import type { OrgMaterial } from './msp/material';
@@ -92,7 +92,7 @@ export function genesisBlock(opts: GenesisOptions): Uint8Array {
   const channelHeader = new common.ChannelHeader();
   channelHeader.setType(common.HeaderType.CONFIG);
   channelHeader.setChannelId(opts.channelId);
-  channelHeader.setTimestamp(Timestamp.fromDate(new Date()));
+  channelHeader.setTimestamp(timestampPb.Timestamp.fromDate(new Date()));
   const signatureHeader = new common.SignatureHeader();
   signatureHeader.setCreator(serializeIdentity(opts.orderer.mspId, opts.orderer.peer.certPem));
   signatureHeader.setNonce(randomBytes(24));

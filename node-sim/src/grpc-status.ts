@@ -5,7 +5,7 @@
  */
 import { Metadata, status, type ServerErrorResponse } from '@grpc/grpc-js';
 import { gateway, google } from '@hyperledger/fabric-protos';
-import { Any } from 'google-protobuf/google/protobuf/any_pb';
+import anyPb from 'google-protobuf/google/protobuf/any_pb';
 
 export interface EndpointErrorDetail {
   address: string;
@@ -26,7 +26,7 @@ export function rpcError(code: status, message: string, details: EndpointErrorDe
         detail.setAddress(d.address);
         detail.setMspId(d.mspId);
         detail.setMessage(d.message);
-        const any = new Any();
+        const any = new anyPb.Any();
         any.pack(detail.serializeBinary(), 'gateway.ErrorDetail');
         return any;
       }),

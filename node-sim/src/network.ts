@@ -150,7 +150,11 @@ async function start(opts: ResolvedSimOptions, running: Running): Promise<SimNet
   await Promise.all(
     orgMaterial.map(async (material, i) => {
       const endpoint = endpoints[i] ?? '';
-      profilePaths.set(material.mspId, await writeConnectionProfile(opts.dataDir, material, endpoint));
+      profilePaths.set(material.mspId, await writeConnectionProfile(opts.dataDir, material, endpoint, {
+          channel: opts.channel,
+          chaincode: opts.chaincode.name,
+          tls: opts.tls,
+        }));
       orgs.set(material.mspId, {
         mspId: material.mspId,
         peerEndpoint: endpoint,
@@ -183,9 +187,9 @@ function createPeerServer(p: SimPeer, peers: ReadonlyMap<string, SimPeer>, chann
     'grpc.max_receive_message_length': 100 * 1024 * 1024,
     'grpc.max_send_message_length': 100 * 1024 * 1024,
   });
-  server.addService(gateway.GatewayService, createGatewayService({ local: p, peers, channel }));
-  server.addService(peerProtos.DeliverService, createDeliverService(channel));
-  server.addService(peerProtos.EndorserService, {
+  server.addService(anyCopySerializers(gateway.GatewayService), createGatewayService({ local: p, peers, channel }));
+  server.addService(anyCopySerializers(peerProtos.DeliverService), createDeliverService(channel));
+  server.addService(anyCopySerializers(peerProtos.EndorserService), {
     processProposal: (
       call: grpc.ServerUnaryCall<peerProtos.SignedProposal, peerProtos.ProposalResponse>,
       callback: grpc.sendUnaryData<peerProtos.ProposalResponse>,
@@ -201,6 +205,20 @@ function createPeerServer(p: SimPeer, peers: ReadonlyMap<string, SimPeer>, chann
     },
   });
   return server;
+}
+
+/**
+ * The generated service definitions refuse to serialize a message unless it is an instance of
+ * their own copy of the class. google-protobuf registers classes in a global namespace, so
+ * when a second copy of @hyperledger/fabric-protos is loaded in the same process (the
+ * fabric-gateway client bundles its own, e.g. in tests or an app that embeds node-sim) the
+ * classes mix; serializing by the message's own method works for any copy.
+ */
+function anyCopySerializers(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const serialize = (message: { serializeBinary(): Uint8Array }): Buffer => Buffer.from(message.serializeBinary());
+  return Object.fromEntries(
+    Object.entries(service).map(([name, method]) => [name, { ...method, requestSerialize: serialize, responseSerialize: serialize }]),
+  );
 }
 
 function listen(server: grpc.Server, opts: ResolvedSimOptions, material: OrgMaterial): Promise<string> {
