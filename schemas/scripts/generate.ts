@@ -42,6 +42,8 @@ const COMMON_NAMES: Record<string, string> = {
   shortText: 'ShortText',
   documentNumber: 'DocumentNumber',
   text: 'Text',
+  salt: 'Salt',
+  fieldName: 'FieldName',
 };
 
 function pascal(s: string): string {
@@ -144,6 +146,8 @@ export async function generateTypes(): Promise<string> {
     if (typeName === undefined) throw new Error(`no type name for common $defs/${key}: add it to COMMON_NAMES`);
     (def as Node)['title'] = typeName;
   }
+  const disclosedDefs = docs.get('disclosed-record')?.['$defs'];
+  if (isNode(disclosedDefs)) (disclosedDefs['disclosedField'] as Node)['title'] = 'DisclosedField';
   const recordDefs = docs.get('credit-record')?.['$defs'];
   if (isNode(recordDefs)) {
     for (const [key, def] of Object.entries(recordDefs)) (def as Node)['title'] = `${pascal(key)}Record`;

@@ -11,6 +11,7 @@ import catalogueEntrySchema from '../json/catalogue-entry.schema.json' with { ty
 import commonSchema from '../json/common.schema.json' with { type: 'json' };
 import consentSchema from '../json/consent.schema.json' with { type: 'json' };
 import creditRecordSchema from '../json/credit-record.schema.json' with { type: 'json' };
+import disclosedRecordSchema from '../json/disclosed-record.schema.json' with { type: 'json' };
 import enterpriseSchema from '../json/enterprise.schema.json' with { type: 'json' };
 import finLoanRepaymentSchema from '../json/fin.loan-repayment.schema.json' with { type: 'json' };
 import govAdminLicenceSchema from '../json/gov.admin-licence.schema.json' with { type: 'json' };
@@ -21,6 +22,7 @@ import keyRotationSchema from '../json/key-rotation.schema.json' with { type: 'j
 import objectionResolutionSchema from '../json/objection-resolution.schema.json' with { type: 'json' };
 import objectionSchema from '../json/objection.schema.json' with { type: 'json' };
 import organizationProfileSchema from '../json/organization-profile.schema.json' with { type: 'json' };
+import recordHeaderSchema from '../json/record-header.schema.json' with { type: 'json' };
 import revocationSchema from '../json/revocation.schema.json' with { type: 'json' };
 import scPaymentPerformanceSchema from '../json/sc.payment-performance.schema.json' with { type: 'json' };
 import scReceivableConfirmationSchema from '../json/sc.receivable-confirmation.schema.json' with { type: 'json' };
@@ -39,6 +41,7 @@ export const schemaDocuments = {
   'common': commonSchema as AnySchemaObject,
   'consent': consentSchema as AnySchemaObject,
   'credit-record': creditRecordSchema as AnySchemaObject,
+  'disclosed-record': disclosedRecordSchema as AnySchemaObject,
   'enterprise': enterpriseSchema as AnySchemaObject,
   'fin.loan-repayment': finLoanRepaymentSchema as AnySchemaObject,
   'gov.admin-licence': govAdminLicenceSchema as AnySchemaObject,
@@ -49,6 +52,7 @@ export const schemaDocuments = {
   'objection-resolution': objectionResolutionSchema as AnySchemaObject,
   'objection': objectionSchema as AnySchemaObject,
   'organization-profile': organizationProfileSchema as AnySchemaObject,
+  'record-header': recordHeaderSchema as AnySchemaObject,
   'revocation': revocationSchema as AnySchemaObject,
   'sc.payment-performance': scPaymentPerformanceSchema as AnySchemaObject,
   'sc.receivable-confirmation': scReceivableConfirmationSchema as AnySchemaObject,

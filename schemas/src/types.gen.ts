@@ -59,6 +59,10 @@ export type DataGrade = 1 | 2 | 3 | 4;
  */
 export type AmountFen = number;
 /**
+ * Name of a credit record field (a property of a record type's fields schema).
+ */
+export type FieldName = string;
+/**
  * 信用记录 — A credit record as a publisher posts it: header (recordId, recordType, subject USCC, issuedAt, optional supersedes) and the type's fields. The publishing gateway adds publisher and catalogueEntryId (core RecordHeader). recordType selects the fields schema (discriminated oneOf).
  */
 export type CreditRecord =
@@ -86,6 +90,18 @@ export type AuthorityName = string;
  * 市场主体名称 (registered name).
  */
 export type EnterpriseName = string;
+export type DisclosedField =
+  | {
+      value: unknown;
+      salt: Salt;
+    }
+  | {
+      digest: Sha256Hex;
+    };
+/**
+ * A field's salt for its digest: at least 128 random bits, base64url without padding.
+ */
+export type Salt = string;
 /**
  * ed25519 public key (32 bytes), base64url without padding.
  */
@@ -109,6 +125,7 @@ export interface SchemaTypes {
   'catalogue-entry': CatalogueEntry;
   consent: Consent;
   'credit-record': CreditRecord;
+  'disclosed-record': DisclosedRecord;
   enterprise: Enterprise;
   'fin.loan-repayment': FinLoanRepaymentFields;
   'gov.admin-licence': GovAdminLicenceFields;
@@ -119,6 +136,7 @@ export interface SchemaTypes {
   objection: Objection;
   'objection-resolution': ObjectionResolution;
   'organization-profile': OrganizationProfile;
+  'record-header': RecordHeader;
   revocation: Revocation;
   'sc.payment-performance': ScPaymentPerformanceFields;
   'sc.receivable-confirmation': ScReceivableConfirmationFields;
@@ -242,7 +260,7 @@ export interface Consent {
      * @minItems 1
      * @maxItems 256
      */
-    fields?: string[];
+    fields?: FieldName[];
   };
   notBefore: Timestamp;
   notAfter: Timestamp;
@@ -674,6 +692,27 @@ export interface ScPaymentPerformanceFields {
    * 质检不合格率 — 交货质检不合格批次占比（0–1） — 数据定级 data grade 3.
    */
   qualityRejectRate?: number;
+}
+/**
+ * 脱敏披露记录 — A record as sent to a data user (core DisclosedRecord): disclosed fields as {value, salt}, withheld fields as {digest}, so the record still hashes to its anchored leaf. Field values are checked against the record type's schema by whoever needs them (they are any JSON here).
+ */
+export interface DisclosedRecord {
+  header: RecordHeader;
+  fields: {
+    [k: string]: DisclosedField | undefined;
+  };
+}
+/**
+ * 记录头 — What identifies a record and ties it to its catalogue entry (core RecordHeader); hashed into the record's leaf in full. The publishing gateway builds it from a posted credit record, adding publisher and catalogueEntryId.
+ */
+export interface RecordHeader {
+  recordId: RecordId;
+  recordType: RecordType;
+  subject: Uscc;
+  publisher: OrgId;
+  catalogueEntryId: Id;
+  issuedAt: Timestamp;
+  supersedes?: RecordId;
 }
 /**
  * 市场主体登记 — Registration of an enterprise's ed25519 key against its USCC, made by a government organization after identity checks.

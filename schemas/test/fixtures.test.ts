@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  disclose,
   isValidUscc,
+  leafHashOfDisclosed,
+  newSalt,
   leafHash,
   merkleRoot,
   newBoxKeyPair,
@@ -27,6 +30,7 @@ import {
   fixtureRecord,
   fixtureRecords,
   fixtureRevocation,
+  fieldsUpToGrade,
   isValid,
   maxDataGrade,
   recordTypes,
@@ -131,6 +135,24 @@ describe('fixtures', () => {
       expect(validate('organization-profile', profile)).toBe(profile);
     }
     expect(isValid('enterprise', fixtureEnterprise(newSigningKeyPair().publicKey))).toBe(true);
+  });
+
+  it('record headers and disclosed records built by core validate', () => {
+    const { fields, ...posted } = fixtureRecord('fin.loan-repayment');
+    const header = { ...posted, publisher: 'BankMSP', catalogueEntryId: 'cat-loans-1' };
+    expect(validate('record-header', header)).toBe(header);
+    const sealed = sealRecord(header, { ...fields });
+    const disclosed = disclose(sealed, fieldsUpToGrade('fin.loan-repayment', 2));
+    expect(validate('disclosed-record', disclosed)).toBe(disclosed);
+    expect(disclosed.fields['loanContractNo']).toEqual({ digest: sealed.fieldDigests['loanContractNo'] });
+    expect(leafHashOfDisclosed(disclosed)).toBe(sealed.leafHash);
+
+    const both = { ...disclosed, fields: { ...disclosed.fields, lender: { value: 'x', salt: newSalt(), digest: 'a'.repeat(64) } } };
+    expect(isValid('disclosed-record', both)).toBe(false);
+    const badName = { ...disclosed, fields: { ...disclosed.fields, 'bad name': { digest: 'a'.repeat(64) } } };
+    expect(isValid('disclosed-record', badName)).toBe(false);
+    const shortSalt = { ...disclosed, fields: { lender: { value: 'x', salt: 'AAAA' } } };
+    expect(isValid('disclosed-record', shortSalt)).toBe(false);
   });
 
   it('an anchor batch of sealed fixture records validates', () => {
