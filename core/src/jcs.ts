@@ -12,6 +12,8 @@ import { credexError } from './errors';
 // which I-JSON (required by RFC 8785) forbids.
 const LONE_SURROGATE = /\p{Cs}/u;
 const encoder = new TextEncoder();
+/** Deeper nesting is refused, so hostile input gets JCS_INVALID instead of a stack overflow. */
+export const MAX_JSON_DEPTH = 200;
 
 /**
  * The RFC 8785 canonical JSON text of `value`.
@@ -76,9 +78,14 @@ function serialize(value: unknown, ancestors: object[]): string {
   }
 }
 
-function serializeArray(value: unknown[], ancestors: object[]): string {
+function enter(value: object, ancestors: object[]): void {
   if (ancestors.includes(value)) throw new JcsFailure('cycle');
+  if (ancestors.length >= MAX_JSON_DEPTH) throw new JcsFailure(`nested deeper than ${MAX_JSON_DEPTH}`);
   ancestors.push(value);
+}
+
+function serializeArray(value: unknown[], ancestors: object[]): string {
+  enter(value, ancestors);
   let out = '[';
   for (let i = 0; i < value.length; i++) {
     if (i > 0) out += ',';
@@ -99,8 +106,7 @@ function serializeObject(value: object, ancestors: object[]): string {
     const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
     throw new JcsFailure(`${typeof name === 'string' ? name : 'object'} is not a plain object`);
   }
-  if (ancestors.includes(value)) throw new JcsFailure('cycle');
-  ancestors.push(value);
+  enter(value, ancestors);
   // Array.prototype.sort without a comparator orders by UTF-16 code units, as RFC 8785 asks.
   const keys = Object.keys(value).sort();
   const record = value as Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalBytes, canonicalize } from '../src/jcs';
+import { canonicalBytes, canonicalize, MAX_JSON_DEPTH } from '../src/jcs';
 import { CredexError } from '../src/errors';
 
 function fromIeeeHex(hex: string): number {
@@ -159,6 +159,15 @@ describe('canonicalize: values without JSON form', () => {
     expectJcsInvalid(new Uint8Array(2));
     expectJcsInvalid({ nested: new Set([1]) }, '$.nested');
     expect(canonicalize(Object.assign(Object.create(null) as object, { b: 1, a: 2 }))).toBe('{"a":2,"b":1}');
+  });
+
+  it('rejects nesting deeper than MAX_JSON_DEPTH with JCS_INVALID, not a stack overflow', () => {
+    let ok: unknown = 1;
+    for (let i = 0; i < MAX_JSON_DEPTH; i++) ok = [ok];
+    expect(canonicalize(ok)).toBe(`${'['.repeat(MAX_JSON_DEPTH)}1${']'.repeat(MAX_JSON_DEPTH)}`);
+    const hostile = JSON.parse(`${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`) as unknown;
+    expectJcsInvalid(hostile);
+    expectJcsInvalid([ok]);
   });
 
   it('rejects cycles but accepts shared references', () => {
