@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
+// `node scripts/build.mjs [outfile]`: dist/index.js unless another file is named.
+const outfile = process.argv[2] ?? join(root, 'dist', 'index.js');
 const srcDir = join(root, 'src') + sep;
 
 /** @type {import('esbuild').Plugin} */
@@ -45,7 +47,7 @@ const decoratorMetadata = {
 
 await build({
   entryPoints: [join(root, 'src', 'index.ts')],
-  outfile: join(root, 'dist', 'index.js'),
+  outfile,
   bundle: true,
   platform: 'node',
   format: 'cjs',

@@ -77,7 +77,8 @@ export class TestChaincode {
     }
     const isSubmit = tx.tag.includes('SUBMIT');
     if (commit !== isSubmit) throw new Error(`${fqName} is ${isSubmit ? 'a submit' : 'an evaluate'} transaction`);
-    const raw = (await contract.aroundTransaction(ctx, fn as unknown as () => void, args)) as unknown;
+    // aroundTransaction resolves to the transaction's result, though its typings say void.
+    const raw: unknown = await (contract.aroundTransaction(ctx, fn as unknown as () => void, args));
     if (typeof raw !== 'string') throw new Error(`${fqName} returned ${typeof raw}, not a JSON string`);
     if (!commit && stub.writes.size > 0) throw new Error(`${fqName} wrote during an evaluate`);
     this.ledger.apply(stub.writes);

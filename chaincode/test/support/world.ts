@@ -53,8 +53,10 @@ export function json(value: unknown): string {
 
 /** A catalogue entry as CreateEntry takes it: the ledger sets status and createdAt. */
 export function entryDraft(overrides: Partial<CatalogueEntry> = {}): Omit<CatalogueEntry, 'status' | 'createdAt'> {
-  const { status: _status, createdAt: _createdAt, ...draft } = fixtureCatalogueEntry(overrides);
-  return draft;
+  const draft: Partial<CatalogueEntry> = fixtureCatalogueEntry(overrides);
+  delete draft.status;
+  delete draft.createdAt;
+  return draft as Omit<CatalogueEntry, 'status' | 'createdAt'>;
 }
 
 export class World {
