@@ -259,6 +259,23 @@ function* combinations(n: number, k: number, start = 0, prefix: number[] = []): 
  * @returns the organizations in the order of `available`, or `undefined` when no subset can
  */
 export function chooseEndorsers(p: Policy, available: string[]): string[] | undefined {
+  // Asked for every transaction with the same policy and peers; the answer never changes.
+  let byAvailable = chosenCache.get(p);
+  if (byAvailable === undefined) {
+    byAvailable = new Map();
+    chosenCache.set(p, byAvailable);
+  }
+  const key = available.join('\n');
+  if (byAvailable.has(key)) return byAvailable.get(key)?.slice();
+  const chosen = searchEndorsers(p, available);
+  if (byAvailable.size >= 64) byAvailable.clear();
+  byAvailable.set(key, chosen);
+  return chosen?.slice();
+}
+
+const chosenCache = new WeakMap<Policy, Map<string, string[] | undefined>>();
+
+function searchEndorsers(p: Policy, available: string[]): string[] | undefined {
   const orgs = [...new Set(available)];
   for (let k = 1; k <= orgs.length; k++) {
     for (const indexes of combinations(orgs.length, k)) {

@@ -184,6 +184,16 @@ describe('chooseEndorsers', () => {
     expect(chooseEndorsers(parsePolicy('ALL Endorsement', ORGS), ORGS)).toEqual(ORGS);
   });
 
+  it('gives the same answer again for the same policy and peers, not one a caller changed', () => {
+    const p = parsePolicy('MAJORITY Endorsement', ORGS);
+    const first = chooseEndorsers(p, ORGS)!;
+    first.push('EvilMSP');
+    expect(chooseEndorsers(p, ORGS)).toEqual(['GovMSP', 'BankMSP', 'CoreMSP']);
+    expect(chooseEndorsers(p, ['BankMSP', 'CoreMSP', 'AuditMSP', 'GovMSP'])).toEqual(['BankMSP', 'CoreMSP', 'AuditMSP']);
+    expect(chooseEndorsers(p, ['BankMSP'])).toBeUndefined();
+    expect(chooseEndorsers(p, ['BankMSP'])).toBeUndefined();
+  });
+
   it('returns undefined when one peer per org cannot satisfy the policy', () => {
     expect(chooseEndorsers(parsePolicy("AND('GovMSP.peer', 'GovMSP.peer')", ORGS), ORGS)).toBeUndefined();
     expect(chooseEndorsers(parsePolicy("'GovMSP.admin'", ORGS), ORGS)).toBeUndefined();

@@ -302,7 +302,13 @@ async function readIndex(dir: string): Promise<MaterialIndex | undefined> {
 async function load(dir: string, index: MaterialIndex): Promise<OrgMaterial> {
   const { mspId, domain } = index;
   const p = orgPaths(dir, mspId, domain);
-  const read = (path: string): Promise<string> => readFile(path, 'utf8');
+  const read = async (path: string): Promise<string> => {
+    try {
+      return await readFile(path, 'utf8');
+    } catch (e) {
+      throw new MspError('CRYPTO_MATERIAL_INVALID', `cannot read ${path}; remove ${dir} to regenerate`, { dir }, e);
+    }
+  };
   const [caCertPem, tlsCaCertPem, nodeCert, nodeKey, adminCert, adminKey, clientCert, clientKey, tlsCert, tlsKey] =
     await Promise.all([
       read(p.caCert),

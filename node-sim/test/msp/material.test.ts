@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
@@ -124,6 +124,17 @@ describe('ensureOrgMaterial', () => {
       code: 'CRYPTO_MATERIAL_INVALID',
     });
     expect(await ensureOrgMaterial(dataDir, 'BankMSP')).toEqual(bank);
+  });
+
+  it('refuses a folder that is incomplete or missing files, instead of overwriting it', async () => {
+    await mkdir(join(dataDir, 'crypto', 'HalfMSP'), { recursive: true });
+    await writeFile(join(dataDir, 'crypto', 'HalfMSP', 'stray.pem'), 'x');
+    await expect(ensureOrgMaterial(dataDir, 'HalfMSP')).rejects.toMatchObject({ code: 'CRYPTO_MATERIAL_INVALID' });
+    expect(await readFile(join(dataDir, 'crypto', 'HalfMSP', 'stray.pem'), 'utf8')).toBe('x');
+
+    const audit = await ensureOrgMaterial(dataDir, 'AuditMSP');
+    await rm(orgPaths(audit.dir, 'AuditMSP', audit.domain).clientKey);
+    await expect(ensureOrgMaterial(dataDir, 'AuditMSP')).rejects.toMatchObject({ code: 'CRYPTO_MATERIAL_INVALID' });
   });
 
   it('rejects MSP ids that are not plain names, and OrdererMSP', async () => {
