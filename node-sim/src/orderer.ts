@@ -117,10 +117,10 @@ class SoloOrderer implements Orderer {
         return;
       }
       let settled = false;
-      const onAbort = (): void => finish(() => reject(new LedgerError('ORDERER_WAIT_ABORTED', `stopped waiting for ${txId}`)));
+      const onAbort = (): void => { finish(() => { reject(new LedgerError('ORDERER_WAIT_ABORTED', `stopped waiting for ${txId}`)); }); };
       const waiter: Waiter = {
-        resolve: (status) => finish(() => resolve(status)),
-        reject: (e) => finish(() => reject(e)),
+        resolve: (status) => { finish(() => { resolve(status); }); },
+        reject: (e) => { finish(() => { reject(e); }); },
       };
       const finish = (settle: () => void): void => {
         if (settled) return;
@@ -143,7 +143,7 @@ class SoloOrderer implements Orderer {
             waiter.reject(new LedgerError('ORDERER_STOPPED', `the orderer is stopped; ${txId} is not committed`));
           }
         },
-        (e: unknown) => waiter.reject(e instanceof Error ? e : new Error(String(e))),
+        (e: unknown) => { waiter.reject(e instanceof Error ? e : new Error(String(e))); },
       );
     });
   }

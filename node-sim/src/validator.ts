@@ -72,7 +72,7 @@ async function validateBlock(
 
   parsed.forEach((tx, i) => {
     if (tx.code !== Code.VALID) reject(i, tx.code, tx.reason);
-    else checkEnvelope(opts, tx, pending[i]?.creatorVerified === true, (code, reason) => reject(i, code, reason));
+    else checkEnvelope(opts, tx, pending[i]?.creatorVerified === true, (code, reason) => { reject(i, code, reason); });
   });
 
   // Duplicates: against the ledger, then later occurrences within the block (Fabric's markTXIdDuplicates).
@@ -195,7 +195,7 @@ async function checkMvcc(
     }
     for (const { namespace, rwset } of tx.action.namespaces) {
       let nsWrites = blockWrites.get(namespace);
-      if (nsWrites === undefined) blockWrites.set(namespace, (nsWrites = new Map()));
+      if (nsWrites === undefined) blockWrites.set(namespace, (nsWrites = new Map<string, BlockWrite>()));
       for (const w of rwset.writes) nsWrites.set(w.key, { isDelete: w.isDelete, version: { blockNum: blockNumber, txNum: i } });
     }
   }

@@ -204,12 +204,12 @@ class LevelLedger implements Ledger {
     return values.map((v) => (v === undefined ? undefined : decodeStateValue(v).version));
   }
 
-  async chainInfo(): Promise<{ height: number; currentBlockHash: Uint8Array; previousBlockHash: Uint8Array }> {
-    return {
+  chainInfo(): Promise<{ height: number; currentBlockHash: Uint8Array; previousBlockHash: Uint8Array }> {
+    return Promise.resolve({
       height: this.blockHeight,
       currentBlockHash: blockHeaderHash(this.last),
       previousBlockHash: this.last.previousHash,
-    };
+    });
   }
 
   onBlock(listener: (blockNumber: number, block: Uint8Array) => void): () => void {
@@ -356,7 +356,10 @@ class LevelLedger implements Ledger {
     for (const store of stores) {
       const raw = await (store.db as Sub<string | Buffer>).get(store.key);
       const savepoint = raw === undefined ? -1 : decodeSavepoint(raw);
-      if (savepoint >= this.blockHeight - 1) continue;
+      if (savepoint > this.blockHeight - 1) {
+        throw new LedgerError('LEDGER_CORRUPT', `derived data reaches block ${savepoint} but the block store ends at ${this.blockHeight - 1}`);
+      }
+      if (savepoint === this.blockHeight - 1) continue;
       // Without a savepoint the sublevel may hold leftovers of a partial deletion: start clean.
       if (savepoint < 0) await store.db.clear();
       await this.replay(savepoint + 1, store.push);
