@@ -32,35 +32,44 @@ import signedKeyRotationSchema from '../json/signed-key-rotation.schema.json' wi
 import signedObjectionSchema from '../json/signed-objection.schema.json' with { type: 'json' };
 import signedRevocationSchema from '../json/signed-revocation.schema.json' with { type: 'json' };
 
-/** The schemas by name; a name is the file name without `.schema.json`. */
+/** Freezes a schema and everything in it: the documents are shared with the validator. */
+function frozen(schema: unknown): AnySchemaObject {
+  if (typeof schema === 'object' && schema !== null && !Object.isFrozen(schema)) {
+    for (const v of Object.values(schema)) frozen(v);
+    Object.freeze(schema);
+  }
+  return schema as AnySchemaObject;
+}
+
+/** The schemas by name (deeply frozen); a name is the file name without `.schema.json`. */
 export const schemaDocuments = {
-  'access-group': accessGroupSchema as AnySchemaObject,
-  'access-request': accessRequestSchema as AnySchemaObject,
-  'anchor-batch': anchorBatchSchema as AnySchemaObject,
-  'catalogue-entry': catalogueEntrySchema as AnySchemaObject,
-  'common': commonSchema as AnySchemaObject,
-  'consent': consentSchema as AnySchemaObject,
-  'credit-record': creditRecordSchema as AnySchemaObject,
-  'disclosed-record': disclosedRecordSchema as AnySchemaObject,
-  'enterprise': enterpriseSchema as AnySchemaObject,
-  'fin.loan-repayment': finLoanRepaymentSchema as AnySchemaObject,
-  'gov.admin-licence': govAdminLicenceSchema as AnySchemaObject,
-  'gov.admin-penalty': govAdminPenaltySchema as AnySchemaObject,
-  'gov.redblack-list': govRedblackListSchema as AnySchemaObject,
-  'gov.tax-grade': govTaxGradeSchema as AnySchemaObject,
-  'key-rotation': keyRotationSchema as AnySchemaObject,
-  'objection-resolution': objectionResolutionSchema as AnySchemaObject,
-  'objection': objectionSchema as AnySchemaObject,
-  'organization-profile': organizationProfileSchema as AnySchemaObject,
-  'record-header': recordHeaderSchema as AnySchemaObject,
-  'revocation': revocationSchema as AnySchemaObject,
-  'sc.payment-performance': scPaymentPerformanceSchema as AnySchemaObject,
-  'sc.receivable-confirmation': scReceivableConfirmationSchema as AnySchemaObject,
-  'signed-access-request': signedAccessRequestSchema as AnySchemaObject,
-  'signed-consent': signedConsentSchema as AnySchemaObject,
-  'signed-key-rotation': signedKeyRotationSchema as AnySchemaObject,
-  'signed-objection': signedObjectionSchema as AnySchemaObject,
-  'signed-revocation': signedRevocationSchema as AnySchemaObject,
+  'access-group': frozen(accessGroupSchema),
+  'access-request': frozen(accessRequestSchema),
+  'anchor-batch': frozen(anchorBatchSchema),
+  'catalogue-entry': frozen(catalogueEntrySchema),
+  'common': frozen(commonSchema),
+  'consent': frozen(consentSchema),
+  'credit-record': frozen(creditRecordSchema),
+  'disclosed-record': frozen(disclosedRecordSchema),
+  'enterprise': frozen(enterpriseSchema),
+  'fin.loan-repayment': frozen(finLoanRepaymentSchema),
+  'gov.admin-licence': frozen(govAdminLicenceSchema),
+  'gov.admin-penalty': frozen(govAdminPenaltySchema),
+  'gov.redblack-list': frozen(govRedblackListSchema),
+  'gov.tax-grade': frozen(govTaxGradeSchema),
+  'key-rotation': frozen(keyRotationSchema),
+  'objection-resolution': frozen(objectionResolutionSchema),
+  'objection': frozen(objectionSchema),
+  'organization-profile': frozen(organizationProfileSchema),
+  'record-header': frozen(recordHeaderSchema),
+  'revocation': frozen(revocationSchema),
+  'sc.payment-performance': frozen(scPaymentPerformanceSchema),
+  'sc.receivable-confirmation': frozen(scReceivableConfirmationSchema),
+  'signed-access-request': frozen(signedAccessRequestSchema),
+  'signed-consent': frozen(signedConsentSchema),
+  'signed-key-rotation': frozen(signedKeyRotationSchema),
+  'signed-objection': frozen(signedObjectionSchema),
+  'signed-revocation': frozen(signedRevocationSchema),
 } as const;
 
 /** Name of a credex schema, e.g. `consent` or `gov.tax-grade`. */

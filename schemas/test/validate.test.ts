@@ -196,4 +196,12 @@ describe('schema documents', () => {
     }
     expect(schemaFor('consent')['$id']).toBe('https://credex.dev/schemas/consent.schema.json');
   });
+
+  it('are frozen, so no caller can change what the validator checks', () => {
+    const consent = schemaFor('consent');
+    expect(() => {
+      (consent['properties'] as Record<string, unknown>)['maxUses'] = {};
+    }).toThrow(TypeError);
+    expect(failure('consent', { ...fixtureConsent(), maxUses: 0 }).details?.['path']).toBe('/maxUses');
+  });
 });
