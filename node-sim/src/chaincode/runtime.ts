@@ -276,7 +276,13 @@ class Runtime implements ChaincodeRuntime {
   }
 
   private send(stream: Stream, msg: ChaincodeMessage): void {
-    stream.write(encodeChaincodeMessage(msg));
+    // A reply to a chaincode that has gone has no one to read it; its executions fail elsewhere.
+    if (stream.destroyed || stream.writableEnded) return;
+    try {
+      stream.write(encodeChaincodeMessage(msg));
+    } catch {
+      // the stream closed between the check and the write
+    }
   }
 
   private onMessage(stream: Stream, msg: ChaincodeMessage): void {

@@ -1,7 +1,10 @@
 /** Builds real protos.SignedProposal bytes for tests, with the generated fabric-protos classes. */
 import { createHash, randomBytes } from 'node:crypto';
 import { common, msp, peer } from '@hyperledger/fabric-protos';
-import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
+import timestampPb from 'google-protobuf/google/protobuf/timestamp_pb';
+
+// google-protobuf's generated CommonJS hides its named exports from Node's ESM loader.
+const { Timestamp } = timestampPb;
 
 export interface TestProposal {
   txId: string;
