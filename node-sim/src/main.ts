@@ -3,7 +3,7 @@
  * gracefully (pending transactions are cut into a block and committed first).
  *
  * Options (command line, or the environment variable in brackets):
- *   --data-dir <dir>        [SIM_DATA_DIR]   default ./data/node-sim
+ *   --data-dir <dir>        [SIM_DATA_DIR]   default <repository>/data/node-sim
  *   --orgs A,B,C            [SIM_ORGS]       default GovMSP,BankMSP,CoreMSP,AuditMSP
  *   --port-base <n>         [SIM_PORT_BASE]  org i listens on n+i; default ephemeral ports
  *   --chaincode-dir <dir>   [SIM_CHAINCODE_DIR]
@@ -13,9 +13,13 @@
  *   --no-tls
  *   --json                  print one JSON line {ready, orgs, profiles} instead of text
  */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startSimNetwork } from './network';
 import type { SimNetworkOptions } from './config';
+
+const DEFAULT_DATA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../data/node-sim');
 
 function numberOption(raw: string | undefined, name: string): number | undefined {
   if (raw === undefined || raw === '') return undefined;
@@ -46,7 +50,7 @@ async function main(): Promise<void> {
   const batchTimeoutMs = numberOption(values['batch-timeout'] ?? env.SIM_BATCH_TIMEOUT_MS, '--batch-timeout');
   const maxMessageCount = numberOption(values['max-messages'] ?? env.SIM_MAX_MESSAGE_COUNT, '--max-messages');
   const options: SimNetworkOptions = {
-    dataDir: values['data-dir'] ?? env.SIM_DATA_DIR ?? 'data/node-sim',
+    dataDir: values['data-dir'] ?? env.SIM_DATA_DIR ?? DEFAULT_DATA_DIR,
     tls: !values['no-tls'],
     log: (line) => {
       if (!values.json) console.log(line);

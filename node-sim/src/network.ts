@@ -16,7 +16,7 @@ import { createDeliverService } from './deliver';
 import { createGatewayService, toServiceError } from './gateway-service';
 import { genesisBlock } from './genesis';
 import { openLedger, type Ledger } from './ledger/ledger';
-import { ensureOrdererMaterial, ensureOrgMaterial, type Identity, type OrgMaterial } from './msp/material';
+import { defaultDomain, ensureOrdererMaterial, ensureOrgMaterial, type Identity, type OrgMaterial } from './msp/material';
 import { createMspRegistry } from './msp/msp';
 import { createOrderer, type Orderer } from './orderer';
 import { createSimPeer, ProposalRejectedError, type SimPeer } from './peer';
@@ -70,6 +70,23 @@ export async function startSimNetwork(options: SimNetworkOptions): Promise<SimNe
 }
 
 async function start(opts: ResolvedSimOptions, running: Running): Promise<SimNetwork> {
+  // Chaincode processes take the longest to boot; they need nothing else, so they go first.
+  const runtimes = new Map<string, ChaincodeRuntime>();
+  for (const mspId of opts.orgs) {
+    const runtime = createChaincodeRuntime({
+      chaincodeName: opts.chaincode.name,
+      chaincodeVersion: opts.chaincode.version,
+      chaincodeDir: opts.chaincode.dir,
+      peerName: `peer0.${defaultDomain(mspId)}`,
+      mspId,
+    });
+    runtimes.set(mspId, runtime);
+    running.runtimes.push(runtime);
+  }
+  const chaincodesReady = Promise.all(running.runtimes.map((r) => r.start()));
+  // Awaited below; a failure before then must not go unhandled.
+  chaincodesReady.catch(() => undefined);
+
   const [ordererOrg, ...orgMaterial] = await Promise.all([
     ensureOrdererMaterial(opts.dataDir),
     ...opts.orgs.map((mspId) => ensureOrgMaterial(opts.dataDir, mspId)),
@@ -120,14 +137,7 @@ async function start(opts: ResolvedSimOptions, running: Running): Promise<SimNet
 
   const peers = new Map<string, SimPeer>();
   for (const material of orgMaterial) {
-    const runtime = createChaincodeRuntime({
-      chaincodeName: opts.chaincode.name,
-      chaincodeVersion: opts.chaincode.version,
-      chaincodeDir: opts.chaincode.dir,
-      peerName: material.nodeHost,
-      mspId: material.mspId,
-    });
-    running.runtimes.push(runtime);
+    const runtime = runtimes.get(material.mspId) as ChaincodeRuntime;
     peers.set(material.mspId, createSimPeer({ mspId: material.mspId, name: material.nodeHost, identity: material.peer, runtime, channel }));
   }
 
@@ -142,7 +152,7 @@ async function start(opts: ResolvedSimOptions, running: Running): Promise<SimNet
         return p.endpoint;
       }),
     ),
-    Promise.all(running.runtimes.map((r) => r.start())),
+    chaincodesReady,
   ]);
 
   const profilePaths = new Map<string, string>();

@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Contract } from '@hyperledger/fabric-gateway';
 import { common, peer } from '@hyperledger/fabric-protos';
 import { Level } from 'level';
-import { verifyBlockChain, type SimNetwork, type SimOrg } from '../../src/index';
+import { startSimNetwork, verifyBlockChain, type SimNetwork, type SimOrg } from '../../src/index';
 import { blockKey } from '../../src/ledger/codec';
 import { connectTo, KV_CHAINCODE_DIR, tempDir, utf8, type Connection } from './helpers';
 
@@ -159,13 +159,13 @@ describe('kill -9 and restart', () => {
       }
     };
     const workers = Array.from({ length: 16 }, (_, w) => worker(w));
-    while (seenCommitted.size < 60) await new Promise((r) => setTimeout(r, 20));
+    while (seenCommitted.size < 40) await new Promise((r) => setTimeout(r, 20));
     await killGroup(first.process, 'SIGKILL');
     stop = true;
     await Promise.all(workers);
     conn.close();
     const committedBeforeKill = new Set(seenCommitted);
-    expect(committedBeforeKill.size).toBeGreaterThanOrEqual(60);
+    expect(committedBeforeKill.size).toBeGreaterThanOrEqual(40);
 
     const second = await startChild(tmp.dir);
     conn = connectTo(await networkOf(second), 'BankMSP');
@@ -197,7 +197,7 @@ describe('kill -9 and restart', () => {
     }
     await killGroup(second.process, 'SIGTERM');
     expect(second.process.exitCode).toBe(0);
-  });
+  }, 120_000);
 
   it('verifies the chain read through qscc, and fails it when one byte of a stored block changes', async () => {
     expect(removeDir).toBeDefined();
@@ -219,16 +219,18 @@ describe('kill -9 and restart', () => {
     await blocksDb.put(blockKey(1), stored);
     await db.close();
 
-    const child = await startChild(dataDir);
-    const conn = connectTo(await networkOf(child), 'GovMSP');
+    // This time in-process: the ledger opens the changed block as it is and qscc serves it.
+    const sim = await startSimNetwork({ dataDir, chaincode: { dir: KV_CHAINCODE_DIR } });
+    const conn = connectTo(sim, 'GovMSP');
     try {
-      const blocks = await chainOf(conn.gateway.getNetwork(child.ready.channel).getContract('qscc'), child.ready.channel);
+      const blocks = await chainOf(conn.gateway.getNetwork(sim.channel).getContract('qscc'), sim.channel);
+      expect(Buffer.from(blocks[1] ?? []).equals(stored)).toBe(true);
       const result = await verifyBlockChain(blocks);
       expect(result.ok).toBe(false);
       expect(result.ok ? -1 : result.blockNumber).toBe(1);
     } finally {
       conn.close();
-      await killGroup(child.process, 'SIGTERM');
+      await sim.stop();
     }
-  });
+  }, 60_000);
 });
