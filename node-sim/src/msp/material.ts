@@ -8,7 +8,7 @@
  * certificates carry Fabric's NodeOU roles as subject OU (`client`, `peer`, `admin`,
  * `orderer`), as `cryptogen` does with `EnableNodeOUs: true`.
  */
-import { randomBytes, webcrypto } from 'node:crypto';
+import { createHash, KeyObject, randomBytes, webcrypto } from 'node:crypto';
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -123,6 +123,8 @@ export function orgPaths(dir: string, mspId: string, domain: string): OrgPaths {
 interface Ca {
   cert: x509.X509Certificate;
   key: CryptoKey;
+  /** Hex subject key identifier of the CA, the authority key identifier of what it issues. */
+  keyId: string;
 }
 
 interface KeyedCert {
@@ -146,6 +148,16 @@ function subject(domain: string, cn: string, ou?: string): x509.JsonName {
   return name;
 }
 
+/**
+ * RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits (for P-256 the 65-byte
+ * uncompressed point ending the SPKI). Computed here because @peculiar/x509's async helper
+ * costs more than the rest of a certificate.
+ */
+function keyIdentifier(publicKey: CryptoKey): string {
+  const spki = KeyObject.from(publicKey).export({ type: 'spki', format: 'der' });
+  return createHash('sha1').update(spki.subarray(spki.length - 65)).digest('hex');
+}
+
 async function newKeyPair(): Promise<CryptoKeyPair> {
   return webcrypto.subtle.generateKey(EC_ALGORITHM, true, ['sign', 'verify']);
 }
@@ -157,6 +169,7 @@ async function pkcs8Pem(key: CryptoKey): Promise<string> {
 
 async function createCa(domain: string, cn: string, now: Date): Promise<Ca & KeyedCert> {
   const keys = await newKeyPair();
+  const keyId = keyIdentifier(keys.publicKey);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serialNumber(),
     name: subject(domain, cn),
@@ -171,12 +184,12 @@ async function createCa(domain: string, cn: string, now: Date): Promise<Ca & Key
         true,
       ),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth, x509.ExtendedKeyUsage.serverAuth]),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      new x509.SubjectKeyIdentifierExtension(keyId),
     ],
   });
   const certPem = cert.toString('pem');
   caKeys.set(certPem, Promise.resolve(keys.privateKey));
-  return { cert, key: keys.privateKey, certPem, keyPem: await pkcs8Pem(keys.privateKey) };
+  return { cert, key: keys.privateKey, keyId, certPem, keyPem: await pkcs8Pem(keys.privateKey) };
 }
 
 interface LeafOptions {
@@ -192,8 +205,8 @@ async function issueLeaf(ca: Ca, opts: LeafOptions): Promise<KeyedCert> {
   const keys = await newKeyPair();
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
-    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    await x509.AuthorityKeyIdentifierExtension.create(ca.cert.publicKey),
+    new x509.SubjectKeyIdentifierExtension(keyIdentifier(keys.publicKey)),
+    new x509.AuthorityKeyIdentifierExtension(ca.keyId),
   ];
   if (opts.tlsHosts === undefined) {
     extensions.push(new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true));
@@ -421,7 +434,10 @@ export async function issueIdentity(
   opts: { cn: string; role: Role; notBefore?: Date; notAfter?: Date },
 ): Promise<Identity> {
   const now = Date.now();
-  const ca: Ca = { cert: new x509.X509Certificate(org.caCertPem), key: await caSigningKey(org) };
+  const cert = new x509.X509Certificate(org.caCertPem);
+  const keyId = cert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+  if (keyId === undefined) throw new MspError('CRYPTO_MATERIAL_INVALID', `CA of ${org.mspId} has no subject key identifier`);
+  const ca: Ca = { cert, key: await caSigningKey(org), keyId };
   const issued = await issueLeaf(ca, {
     domain: org.domain,
     cn: opts.cn,

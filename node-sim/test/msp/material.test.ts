@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +76,18 @@ describe('ensureOrgMaterial', () => {
       expect(subjectOf(identity.certPem)).toEqual(expect.arrayContaining([`OU=${ou}`, `CN=${cn}`, 'O=gov.credex.local']));
       expect(identity.keyPem).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
     }
+  });
+
+  it('links every certificate to its issuer by key identifier (SHA-1 of the public key bits)', () => {
+    const keyId = (pem: string): string =>
+      createHash('sha1').update(new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' }).subarray(-65)).digest('hex');
+    const ski = (pem: string): string | undefined => new x509.X509Certificate(pem).getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+    const aki = (pem: string): string | undefined => new x509.X509Certificate(pem).getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;
+    for (const pem of [gov.caCertPem, gov.tlsCaCertPem, gov.peer.certPem, gov.admin.certPem, gov.client.certPem, gov.peerTls.certPem]) {
+      expect(ski(pem)).toBe(keyId(pem));
+    }
+    for (const pem of [gov.peer.certPem, gov.admin.certPem, gov.client.certPem]) expect(aki(pem)).toBe(ski(gov.caCertPem));
+    expect(aki(gov.peerTls.certPem)).toBe(ski(gov.tlsCaCertPem));
   });
 
   it('issues the TLS server certificate from the TLS CA with SANs for localhost and the node host', () => {
