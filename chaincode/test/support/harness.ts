@@ -33,8 +33,18 @@ export function transactionsOf(contract: Contract): TransactionMetadata[] {
   return (Reflect.getMetadata('fabric:transactions', contract) as TransactionMetadata[] | undefined) ?? [];
 }
 
+/** A submitted transaction, as the client sent it: enough to replay it on another ledger. */
+export interface Submission {
+  mspId: string;
+  fqName: string;
+  args: string[];
+  timeMs: number;
+}
+
 export class TestChaincode {
   readonly ledger = new FakeLedger();
+  /** Every submit, in order, committed or not. */
+  readonly submissions: Submission[] = [];
   /** Ledger time of the next transaction (ms since the epoch). */
   timeMs = Date.parse('2026-11-02T02:00:00.000Z');
   private txCount = 0;
@@ -49,6 +59,7 @@ export class TestChaincode {
 
   /** Submits `contract:Transaction` as a member of `mspId`; commits on success. */
   async submit<T = unknown>(mspId: string, fqName: string, ...args: string[]): Promise<Submitted<T>> {
+    this.submissions.push({ mspId, fqName, args, timeMs: this.timeMs });
     return this.run<T>(mspId, fqName, args, true);
   }
 
@@ -78,7 +89,8 @@ export class TestChaincode {
     const isSubmit = tx.tag.includes('SUBMIT');
     if (commit !== isSubmit) throw new Error(`${fqName} is ${isSubmit ? 'a submit' : 'an evaluate'} transaction`);
     // aroundTransaction resolves to the transaction's result, though its typings say void.
-    const raw: unknown = await (contract.aroundTransaction(ctx, fn as unknown as () => void, args));
+    const around = contract.aroundTransaction.bind(contract) as unknown as (c: Context, f: string, a: string[]) => Promise<unknown>;
+    const raw = await around(ctx, fn, args);
     if (typeof raw !== 'string') throw new Error(`${fqName} returned ${typeof raw}, not a JSON string`);
     if (!commit && stub.writes.size > 0) throw new Error(`${fqName} wrote during an evaluate`);
     this.ledger.apply(stub.writes);
@@ -94,8 +106,10 @@ export class TestChaincode {
     const before = this.ledger.dump();
     const eventsBefore = this.ledger.events.length;
     let message: string | undefined;
+    const commit = !isEvaluate(fqName);
+    if (commit) this.submissions.push({ mspId, fqName, args, timeMs: this.timeMs });
     try {
-      await this.run(mspId, fqName, args, !isEvaluate(fqName));
+      await this.run(mspId, fqName, args, commit);
     } catch (err) {
       message = err instanceof Error ? err.message : String(err);
     }
