@@ -6,7 +6,7 @@
  * creator's signature over the envelope payload.
  */
 import { randomBytes } from 'node:crypto';
-import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
+import timestampPb from 'google-protobuf/google/protobuf/timestamp_pb';
 import { common, peer } from '@hyperledger/fabric-protos';
 import { encodeTxRwSet } from '../../src/chaincode/rwset';
 import type { RwSet } from '../../src/chaincode/types';
@@ -63,7 +63,7 @@ export function buildEndorsedTx(opts: EndorsedTxOptions): BuiltTx {
   channelHeader.setType(common.HeaderType.ENDORSER_TRANSACTION);
   channelHeader.setChannelId(opts.channelId);
   channelHeader.setTxId(txId);
-  channelHeader.setTimestamp(Timestamp.fromDate(opts.timestamp ?? new Date()));
+  channelHeader.setTimestamp(timestampPb.Timestamp.fromDate(opts.timestamp ?? new Date()));
   channelHeader.setExtension$(headerExtension.serializeBinary());
   const channelHeaderBytes = channelHeader.serializeBinary();
   const signatureHeader = new common.SignatureHeader();
