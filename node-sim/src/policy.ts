@@ -15,6 +15,7 @@
  * consumes the first unused signer that satisfies it — so a signature counts at most once, and
  * `AND('A.peer', 'A.peer')` needs two distinct A signers.
  */
+import { common, msp } from '@hyperledger/fabric-protos';
 import type { Role } from './msp/material';
 
 /** The role a principal asks for; `member` is satisfied by every role of the MSP. */
@@ -304,4 +305,82 @@ export function formatPolicy(p: Policy): string {
   if (p.n === 1 && p.rules.length > 1) return `OR(${inner})`;
   if (p.n === p.rules.length) return `AND(${inner})`;
   return `OutOf(${p.n}, ${inner})`;
+}
+
+const ROLE_TYPES: Record<PrincipalRole, msp.MSPRole.MSPRoleTypeMap[keyof msp.MSPRole.MSPRoleTypeMap]> = {
+  member: msp.MSPRole.MSPRoleType.MEMBER,
+  admin: msp.MSPRole.MSPRoleType.ADMIN,
+  client: msp.MSPRole.MSPRoleType.CLIENT,
+  peer: msp.MSPRole.MSPRoleType.PEER,
+  orderer: msp.MSPRole.MSPRoleType.ORDERER,
+};
+
+/**
+ * `common.SignaturePolicyEnvelope` bytes of a policy, as Fabric's policy parser builds them
+ * (one ROLE principal per principal occurrence, `signed_by` indexes into them, version 0).
+ */
+export function toSignaturePolicyEnvelope(p: Policy): Uint8Array {
+  const identities: msp.MSPPrincipal[] = [];
+  const build = (q: Policy): common.SignaturePolicy => {
+    const rule = new common.SignaturePolicy();
+    if (q.type === 'signedBy') {
+      const role = new msp.MSPRole();
+      role.setMspIdentifier(q.principal.mspId);
+      role.setRole(ROLE_TYPES[q.principal.role]);
+      const principal = new msp.MSPPrincipal();
+      principal.setPrincipalClassification(msp.MSPPrincipal.Classification.ROLE);
+      principal.setPrincipal(role.serializeBinary());
+      rule.setSignedBy(identities.length);
+      identities.push(principal);
+    } else {
+      const gate = new common.SignaturePolicy.NOutOf();
+      gate.setN(q.n);
+      gate.setRulesList(q.rules.map(build));
+      rule.setNOutOf(gate);
+    }
+    return rule;
+  };
+  const envelope = new common.SignaturePolicyEnvelope();
+  envelope.setVersion(0);
+  envelope.setRule(build(p));
+  envelope.setIdentitiesList(identities);
+  return envelope.serializeBinary();
+}
+
+/**
+ * Reads `common.SignaturePolicyEnvelope` bytes (ROLE principals only, as the policy language
+ * writes them).
+ *
+ * @throws PolicyError POLICY_INVALID
+ */
+export function fromSignaturePolicyEnvelope(bytes: Uint8Array): Policy {
+  const expr = '<SignaturePolicyEnvelope>';
+  const fail = (text: string): never => {
+    throw new PolicyError(text, { expr });
+  };
+  let envelope: common.SignaturePolicyEnvelope;
+  try {
+    envelope = common.SignaturePolicyEnvelope.deserializeBinary(bytes);
+  } catch {
+    return fail('not a SignaturePolicyEnvelope');
+  }
+  const principals = envelope.getIdentitiesList().map((identity): Principal => {
+    if (identity.getPrincipalClassification() !== msp.MSPPrincipal.Classification.ROLE) fail('only ROLE principals are supported');
+    const role = msp.MSPRole.deserializeBinary(identity.getPrincipal_asU8());
+    const name = PRINCIPAL_ROLES.find((r) => ROLE_TYPES[r] === role.getRole());
+    if (name === undefined) return fail(`unknown MSP role ${role.getRole()}`);
+    return { mspId: role.getMspIdentifier(), role: name };
+  });
+  const read = (rule: common.SignaturePolicy | undefined, depth: number): Policy => {
+    if (rule === undefined || depth > 64) return fail('missing or too deeply nested rule');
+    if (rule.getTypeCase() === common.SignaturePolicy.TypeCase.SIGNED_BY) {
+      const principal = principals[rule.getSignedBy()];
+      if (principal === undefined) return fail(`signed_by ${rule.getSignedBy()} names no identity`);
+      return { type: 'signedBy', principal };
+    }
+    const gate = rule.getNOutOf();
+    if (gate === undefined) return fail('rule is neither signed_by nor n_out_of');
+    return { type: 'outOf', n: gate.getN(), rules: gate.getRulesList().map((r) => read(r, depth + 1)) };
+  };
+  return read(envelope.getRule(), 0);
 }

@@ -1,12 +1,15 @@
+import { common, msp } from '@hyperledger/fabric-protos';
 import { describe, expect, it } from 'vitest';
 import type { Role } from '../src/msp/material';
 import {
   chooseEndorsers,
   evaluatePolicy,
   formatPolicy,
+  fromSignaturePolicyEnvelope,
   parsePolicy,
   policyOrgs,
   PolicyError,
+  toSignaturePolicyEnvelope,
   type Policy,
   type Signer,
 } from '../src/policy';
@@ -210,5 +213,52 @@ describe('policyOrgs and formatPolicy', () => {
     expect(formatPolicy(p)).toBe(expr);
     const majority = parsePolicy('MAJORITY Endorsement', ORGS);
     expect(parsePolicy(formatPolicy(majority), [])).toEqual(majority);
+  });
+});
+
+describe('SignaturePolicyEnvelope', () => {
+  it('encodes as Fabric does: a ROLE principal per occurrence, signed_by indexes, n_out_of gates', () => {
+    const p = parsePolicy("OR('GovMSP.peer', AND('BankMSP.member', 'GovMSP.admin'))", ORGS);
+    const envelope = common.SignaturePolicyEnvelope.deserializeBinary(toSignaturePolicyEnvelope(p));
+    expect(envelope.getVersion()).toBe(0);
+    const roles = envelope.getIdentitiesList().map((i) => {
+      expect(i.getPrincipalClassification()).toBe(msp.MSPPrincipal.Classification.ROLE);
+      const r = msp.MSPRole.deserializeBinary(i.getPrincipal_asU8());
+      return [r.getMspIdentifier(), r.getRole()];
+    });
+    expect(roles).toEqual([
+      ['GovMSP', msp.MSPRole.MSPRoleType.PEER],
+      ['BankMSP', msp.MSPRole.MSPRoleType.MEMBER],
+      ['GovMSP', msp.MSPRole.MSPRoleType.ADMIN],
+    ]);
+    const rule = envelope.getRule()!.getNOutOf()!;
+    expect(rule.getN()).toBe(1);
+    expect(rule.getRulesList()[0]!.getSignedBy()).toBe(0);
+    const inner = rule.getRulesList()[1]!.getNOutOf()!;
+    expect(inner.getN()).toBe(2);
+    expect(inner.getRulesList().map((r) => r.getSignedBy())).toEqual([1, 2]);
+  });
+
+  it('round-trips every role and nested gates', () => {
+    const exprs = [
+      "OutOf(2, 'A.member', 'B.admin', OR('C.client', 'D.peer', 'E.orderer'))",
+      'MAJORITY Endorsement',
+      "'org1.example.com.peer'",
+    ];
+    for (const expr of exprs) {
+      const p = parsePolicy(expr, ORGS);
+      expect(fromSignaturePolicyEnvelope(toSignaturePolicyEnvelope(p))).toEqual(p);
+    }
+  });
+
+  it('rejects envelopes it cannot read with POLICY_INVALID', () => {
+    const dangling = new common.SignaturePolicyEnvelope();
+    const rule = new common.SignaturePolicy();
+    rule.setSignedBy(3);
+    dangling.setRule(rule);
+    const noRule = new common.SignaturePolicyEnvelope();
+    for (const bytes of [Uint8Array.of(0xff, 0xff), dangling.serializeBinary(), noRule.serializeBinary()]) {
+      expect(() => fromSignaturePolicyEnvelope(bytes)).toThrow(PolicyError);
+    }
   });
 });
