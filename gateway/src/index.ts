@@ -1,0 +1,19 @@
+/**
+ * @credex/gateway — one organization's gateway: its Fastify app, configuration, off-chain
+ * store, ledger client and services.
+ */
+export { app, buildApp, serverOptions } from './app';
+export type { AppOptions } from './app';
+export { loadConfig, parseConfig } from './config';
+export type { GatewayConfig, LedgerConfig, KeyPair } from './config';
+export { createLedgerClient, LedgerError } from './ledger/client';
+export type { LedgerClient, LedgerEvent, LedgerDeadlines } from './ledger/client';
+export { verifyBlockChain, blockHeaderHash, blockDataHash } from './ledger/blockchain';
+export type { ChainCheck } from './ledger/blockchain';
+export { openStore } from './store/store';
+export type { Store, StoredRecord, StoredBatch, AnchorRequest, NewRecord } from './store/store';
+export { createPublisher, MAX_RECORDS_PER_PUBLISH } from './services/publish';
+export type { Publisher, PublishInput, PublishedRecord, PublishProgress } from './services/publish';
+export { createRegistry } from './services/registry';
+export type { Registry, OrganizationProfile } from './services/registry';
+export { httpStatusOf } from './errors';

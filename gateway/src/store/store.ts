@@ -1,0 +1,261 @@
+/**
+ * The gateway's off-chain store: LevelDB (`level`) with one sublevel per namespace.
+ *
+ * A publish is one atomic, synced batch across records, their subject index, their content
+ * hashes (idempotency), the batch and its outbox entry; anchoring is a second atomic batch
+ * that marks the batch anchored and removes its outbox entry. A record is anchored exactly
+ * when its batch is, so a record is never reported anchored before its batch's transaction
+ * committed. A missing key reads as `undefined`.
+ */
+import { mkdirSync } from 'node:fs';
+import type { SealedRecord } from '@credex/core';
+import { credexError } from '@credex/core';
+import { Level } from 'level';
+
+/** A record as the publisher keeps it, with its place in its anchored batch. */
+export interface StoredRecord {
+  sealed: SealedRecord;
+  batchId: string;
+  index: number;
+  proof: string[];
+  root: string;
+  anchored: boolean;
+  txId?: string;
+  blockNumber?: number;
+}
+
+/** The AnchorBatch argument (docs/CONTRACTS.md, anchors contract). */
+export interface AnchorRequest {
+  batchId: string;
+  catalogueEntryId: string;
+  root: string;
+  size: number;
+  records: { recordId: string; leafHash: string; index: number; supersedes?: string }[];
+}
+
+/** A batch of records, stored before it is anchored. */
+export interface StoredBatch {
+  batchId: string;
+  catalogueEntryId: string;
+  root: string;
+  size: number;
+  createdAt: string;
+  anchored: boolean;
+  txId?: string;
+  blockNumber?: number;
+}
+
+/** What is written about one new record of a batch. */
+export interface NewRecord {
+  sealed: SealedRecord;
+  batchId: string;
+  index: number;
+  proof: string[];
+  /** Hash of the record as it was posted, for idempotency. */
+  contentHash: string;
+}
+
+interface RecordValue {
+  sealed: SealedRecord;
+  batchId: string;
+  index: number;
+  proof: string[];
+  root: string;
+}
+
+/** The off-chain store. */
+export interface Store {
+  getRecord(recordId: string): Promise<StoredRecord | undefined>;
+  getRecords(recordIds: string[]): Promise<(StoredRecord | undefined)[]>;
+  listRecordsBySubject(uscc: string): Promise<StoredRecord[]>;
+  /** Content hashes of records already published, by record id (idempotency). */
+  contentHashes(recordIds: string[]): Promise<(string | undefined)[]>;
+  getBatch(batchId: string): Promise<StoredBatch | undefined>;
+  /** Stores new batches, their records (unanchored) and their outbox entries in one synced write. */
+  putBatches(batches: AnchorRequest[], records: NewRecord[], createdAt: string): Promise<void>;
+  /** Marks a batch anchored and takes it out of the outbox, atomically. */
+  markAnchored(batchId: string, txId: string, blockNumber: number): Promise<void>;
+  /** Removes a batch the ledger refused (a contract error), with its records. */
+  dropBatch(batchId: string): Promise<void>;
+  /** Batches stored but not yet anchored, oldest first, with their AnchorBatch argument. */
+  outbox(): Promise<AnchorRequest[]>;
+  nonces: { claim(keyId: string, nonce: string, expiresAt: number): Promise<boolean> };
+  close(): Promise<void>;
+}
+
+type Db = Level<string, unknown>;
+
+/** Opens (creating when absent) the store in `dir`. */
+export async function openStore(dir: string): Promise<Store> {
+  mkdirSync(dir, { recursive: true });
+  const db: Db = new Level<string, unknown>(dir, { valueEncoding: 'json' });
+  try {
+    await db.open();
+  } catch (e) {
+    throw credexError('STORE_UNAVAILABLE', `cannot open the store at ${dir}: ${(e as Error).message}`, { dir }, e);
+  }
+  return new LevelStore(db);
+}
+
+const SEP = '\x00';
+const sublevelOpts = { valueEncoding: 'json' } as const;
+
+class LevelStore implements Store {
+  readonly #db: Db;
+  readonly #records;
+  readonly #bySubject;
+  readonly #hashes;
+  readonly #batches;
+  readonly #outbox;
+  readonly #nonceDb;
+  readonly #batchCache = new Map<string, StoredBatch>();
+  readonly #claiming = new Set<string>();
+  #claims = 0;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.#records = db.sublevel<string, RecordValue>('records', sublevelOpts);
+    this.#bySubject = db.sublevel('by-subject', sublevelOpts);
+    this.#hashes = db.sublevel('content-hashes', sublevelOpts);
+    this.#batches = db.sublevel<string, StoredBatch>('batches', sublevelOpts);
+    this.#outbox = db.sublevel<string, AnchorRequest>('outbox', sublevelOpts);
+    this.#nonceDb = db.sublevel<string, number>('nonces', sublevelOpts);
+  }
+
+  async getRecord(recordId: string): Promise<StoredRecord | undefined> {
+    const [record] = await this.getRecords([recordId]);
+    return record;
+  }
+
+  async getRecords(recordIds: string[]): Promise<(StoredRecord | undefined)[]> {
+    if (recordIds.length === 0) return [];
+    const values = await this.#records.getMany(recordIds);
+    const out: (StoredRecord | undefined)[] = [];
+    for (const value of values) out.push(value === undefined ? undefined : await this.#withBatch(value));
+    return out;
+  }
+
+  async listRecordsBySubject(uscc: string): Promise<StoredRecord[]> {
+    const ids: string[] = [];
+    for await (const key of this.#bySubject.keys({ gt: uscc + SEP, lt: uscc + SEP + '\xff' })) {
+      ids.push(key.slice(uscc.length + 1));
+    }
+    return (await this.getRecords(ids)).filter((r): r is StoredRecord => r !== undefined);
+  }
+
+  contentHashes(recordIds: string[]): Promise<(string | undefined)[]> {
+    return recordIds.length === 0 ? Promise.resolve([]) : this.#hashes.getMany(recordIds);
+  }
+
+  async getBatch(batchId: string): Promise<StoredBatch | undefined> {
+    const cached = this.#batchCache.get(batchId);
+    if (cached !== undefined) return cached;
+    const batch = await this.#batches.get(batchId);
+    // Only anchored batches are final; unanchored ones change, so they are not cached.
+    if (batch?.anchored === true) this.#cacheBatch(batch);
+    return batch;
+  }
+
+  async putBatches(batches: AnchorRequest[], records: NewRecord[], createdAt: string): Promise<void> {
+    const roots = new Map(batches.map((b) => [b.batchId, b.root]));
+    const ops = this.#db.batch();
+    for (const r of records) {
+      const id = r.sealed.header.recordId;
+      const root = roots.get(r.batchId);
+      if (root === undefined) throw credexError('BATCH_UNKNOWN', `record ${id} names batch ${r.batchId}, which is not being stored`);
+      ops.put(id, { sealed: r.sealed, batchId: r.batchId, index: r.index, proof: r.proof, root }, { sublevel: this.#records });
+      ops.put(r.sealed.header.subject + SEP + id, '', { sublevel: this.#bySubject });
+      ops.put(id, r.contentHash, { sublevel: this.#hashes });
+    }
+    for (const batch of batches) {
+      const stored: StoredBatch = { batchId: batch.batchId, catalogueEntryId: batch.catalogueEntryId, root: batch.root, size: batch.size, createdAt, anchored: false };
+      ops.put(batch.batchId, stored, { sublevel: this.#batches });
+      ops.put(outboxKey(createdAt, batch.batchId), batch, { sublevel: this.#outbox });
+    }
+    await ops.write({ sync: true });
+  }
+
+  async markAnchored(batchId: string, txId: string, blockNumber: number): Promise<void> {
+    const batch = await this.#batches.get(batchId);
+    if (batch === undefined) throw credexError('BATCH_UNKNOWN', `no stored batch ${batchId}`, { batchId });
+    if (batch.anchored) return;
+    const anchored: StoredBatch = { ...batch, anchored: true, txId, blockNumber };
+    await this.#db.batch(
+      [
+        { type: 'put', sublevel: this.#batches, key: batchId, value: anchored },
+        { type: 'del', sublevel: this.#outbox, key: outboxKey(batch.createdAt, batchId) },
+      ],
+      { sync: true },
+    );
+    this.#cacheBatch(anchored);
+  }
+
+  async dropBatch(batchId: string): Promise<void> {
+    const batch = await this.#batches.get(batchId);
+    if (batch === undefined) return;
+    if (batch.anchored) throw credexError('BATCH_ANCHORED', `batch ${batchId} is anchored and cannot be dropped`, { batchId });
+    const request = await this.#outbox.get(outboxKey(batch.createdAt, batchId));
+    const ops = this.#db.batch();
+    for (const r of request?.records ?? []) {
+      const value = await this.#records.get(r.recordId);
+      if (value?.batchId !== batchId) continue;
+      ops.del(r.recordId, { sublevel: this.#records });
+      ops.del(value.sealed.header.subject + SEP + r.recordId, { sublevel: this.#bySubject });
+      ops.del(r.recordId, { sublevel: this.#hashes });
+    }
+    ops.del(batchId, { sublevel: this.#batches });
+    ops.del(outboxKey(batch.createdAt, batchId), { sublevel: this.#outbox });
+    await ops.write({ sync: true });
+  }
+
+  async outbox(): Promise<AnchorRequest[]> {
+    return this.#outbox.values().all();
+  }
+
+  readonly nonces = {
+    claim: async (keyId: string, nonce: string, expiresAt: number): Promise<boolean> => {
+      const key = keyId + SEP + nonce;
+      // Two concurrent claims of one nonce: the second sees the first in flight.
+      if (this.#claiming.has(key)) return false;
+      this.#claiming.add(key);
+      try {
+        const seen = await this.#nonceDb.get(key);
+        if (seen !== undefined && seen > Date.now()) return false;
+        await this.#db.batch([{ type: 'put', sublevel: this.#nonceDb, key, value: expiresAt }], { sync: true });
+        if (++this.#claims % 1000 === 0) void this.#pruneNonces();
+        return true;
+      } finally {
+        this.#claiming.delete(key);
+      }
+    },
+  };
+
+  async close(): Promise<void> {
+    await this.#db.close();
+  }
+
+  async #withBatch(value: RecordValue): Promise<StoredRecord> {
+    const batch = await this.getBatch(value.batchId);
+    const record: StoredRecord = { ...value, anchored: batch?.anchored === true };
+    if (batch?.txId !== undefined) record.txId = batch.txId;
+    if (batch?.blockNumber !== undefined) record.blockNumber = batch.blockNumber;
+    return record;
+  }
+
+  #cacheBatch(batch: StoredBatch): void {
+    if (this.#batchCache.size >= 10_000) this.#batchCache.clear();
+    this.#batchCache.set(batch.batchId, batch);
+  }
+
+  async #pruneNonces(): Promise<void> {
+    const now = Date.now();
+    const expired: string[] = [];
+    for await (const [key, expiresAt] of this.#nonceDb.iterator()) if (expiresAt <= now) expired.push(key);
+    if (expired.length > 0) await this.#nonceDb.batch(expired.map((key) => ({ type: 'del' as const, key })));
+  }
+}
+
+// Sorted by creation time, so the outbox replays oldest first.
+function outboxKey(createdAt: string, batchId: string): string {
+  return createdAt + SEP + batchId;
+}
