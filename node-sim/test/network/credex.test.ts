@@ -1,0 +1,159 @@
+/**
+ * The credex chaincode itself (the repository's `chaincode/` package, run as a peer's external
+ * builder would) on node-sim, through the unmodified fabric-gateway client: a registered access
+ * and its event, then a revocation racing an access decided by MVCC.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Contract } from '@hyperledger/fabric-gateway';
+import { peer } from '@hyperledger/fabric-protos';
+import {
+  merkleRoot,
+  newBoxKeyPair,
+  newSalt,
+  newSigningKeyPair,
+  sealRecord,
+  signStatement,
+  statementId,
+  type KeyPairB64u,
+  type StatementKind,
+} from '@credex/core';
+import {
+  fixtureAccessRequest,
+  fixtureCatalogueEntry,
+  fixtureConsent,
+  fixtureEnterprise,
+  fixtureEnterprises,
+  fixtureOrganization,
+  fixtureRecord,
+  fixtureRevocation,
+} from '@credex/schemas';
+import { startSimNetwork, type SimNetwork } from '../../src/index';
+import { connectTo, take, tempDir, utf8, type Connection } from './helpers';
+
+const SUBJECT = fixtureEnterprises.subject.uscc;
+const ORGS = ['GovMSP', 'BankMSP', 'CoreMSP', 'AuditMSP'] as const;
+
+const signed = <T>(kind: StatementKind, statement: T, key: KeyPairB64u) => ({ statement, signature: signStatement(kind, statement, key.secretKey) });
+const json = (v: unknown): string => JSON.stringify(v);
+
+let sim: SimNetwork;
+let removeDir: () => Promise<void>;
+const conns = new Map<string, Connection>();
+const contracts = new Map<string, Contract>();
+const requestKeys = new Map<string, KeyPairB64u>(ORGS.map((m) => [m, newSigningKeyPair()]));
+const subjectKey = newSigningKeyPair();
+let recordIds: string[] = [];
+
+const cc = (mspId: string): Contract => contracts.get(mspId)!;
+
+function access(consentId: string, ids: string[]) {
+  const request = fixtureAccessRequest(consentId, ids);
+  return { accessId: `acc-${newSalt()}`, consentId, recordIds: ids, request: signed('access-request', request, requestKeys.get('BankMSP')!) };
+}
+
+async function createConsent(): Promise<string> {
+  const consent = signed('consent', fixtureConsent({ scope: { recordTypes: ['gov.admin-licence'] } }), subjectKey);
+  await cc('BankMSP').submitTransaction('consents:CreateConsent', json(consent));
+  return statementId('consent', consent.statement);
+}
+
+beforeAll(async () => {
+  const tmp = await tempDir('node-sim-credex-');
+  removeDir = tmp.remove;
+  sim = await startSimNetwork({ dataDir: tmp.dir, batch: { batchTimeoutMs: 10 } });
+  for (const mspId of ORGS) {
+    const conn = connectTo(sim, mspId);
+    conns.set(mspId, conn);
+    contracts.set(mspId, conn.gateway.getNetwork(sim.channel).getContract(sim.chaincodeName));
+  }
+  await Promise.all(
+    ORGS.map((mspId) =>
+      cc(mspId).submitTransaction(
+        'participants:RegisterOrganization',
+        json(fixtureOrganization(mspId, { requestKey: requestKeys.get(mspId)!.publicKey, boxKey: newBoxKeyPair().publicKey })),
+      ),
+    ),
+  );
+  await cc('GovMSP').submitTransaction('participants:RegisterEnterprise', json(fixtureEnterprise(subjectKey.publicKey)));
+  const entry = fixtureCatalogueEntry({ publisher: 'GovMSP', recordType: 'gov.admin-licence' }) as Partial<ReturnType<typeof fixtureCatalogueEntry>>;
+  delete entry.status;
+  delete entry.createdAt;
+  await cc('GovMSP').submitTransaction('catalogue:CreateEntry', json(entry));
+  const leaves = [0, 1].map((i) => {
+    const record = fixtureRecord('gov.admin-licence', SUBJECT, { idPrefix: `sim${i}` });
+    const sealed = sealRecord(
+      {
+        recordId: record.recordId,
+        recordType: 'gov.admin-licence',
+        subject: SUBJECT,
+        publisher: 'GovMSP',
+        catalogueEntryId: entry.entryId!,
+        issuedAt: record.issuedAt,
+      },
+      record.fields as unknown as Record<string, unknown>,
+    );
+    return { recordId: record.recordId, leafHash: sealed.leafHash };
+  });
+  recordIds = leaves.map((l) => l.recordId);
+  await cc('GovMSP').submitTransaction(
+    'anchors:AnchorBatch',
+    json({
+      batchId: 'batch-sim-1',
+      catalogueEntryId: entry.entryId,
+      root: merkleRoot(leaves.map((l) => l.leafHash)),
+      size: leaves.length,
+      records: leaves.map((l, index) => ({ ...l, index })),
+    }),
+  );
+}, 120_000);
+
+afterAll(async () => {
+  for (const conn of conns.values()) conn.close();
+  await sim.stop();
+  await removeDir();
+});
+
+describe('credex chaincode on node-sim', () => {
+  it('registers an access, emits AccessRegistered, and serves it to the auditor', async () => {
+    const consentId = await createConsent();
+    const network = conns.get('BankMSP')!.gateway.getNetwork(sim.channel);
+    const group = { accesses: [access(consentId, [recordIds[0]!])] };
+    const events = await network.getChaincodeEvents(sim.chaincodeName);
+    try {
+      const arriving = take(events, 1);
+      const result = JSON.parse(utf8(await cc('GovMSP').submitTransaction('access:RecordAccess', json(group)))) as {
+        results: { accessId: string; ok: boolean }[];
+      };
+      expect(result.results).toEqual([expect.objectContaining({ accessId: group.accesses[0]!.accessId, ok: true })]);
+      const [event] = await arriving;
+      expect(event?.eventName).toBe('AccessRegistered');
+      expect(JSON.parse(utf8(event!.payload))).toMatchObject({ accessIds: [group.accesses[0]!.accessId], publisher: 'GovMSP' });
+    } finally {
+      events.close();
+    }
+    const stored = JSON.parse(utf8(await cc('AuditMSP').evaluateTransaction('access:GetAccess', group.accesses[0]!.accessId))) as Record<string, unknown>;
+    expect(stored).toMatchObject({ accessId: group.accesses[0]!.accessId, consentId, grantee: 'BankMSP', publisher: 'GovMSP' });
+  });
+
+  it('decides a revocation racing an access by MVCC: the held access is invalid and changes nothing', async () => {
+    const consentId = await createConsent();
+    const held = access(consentId, [recordIds[1]!]);
+    const tx = await cc('GovMSP').newProposal('access:RecordAccess', { arguments: [json({ accesses: [held] })] }).endorse();
+    expect(JSON.parse(utf8(tx.getResult()))).toMatchObject({ results: [{ accessId: held.accessId, ok: true }] });
+
+    await cc('BankMSP').submitTransaction('consents:RevokeConsent', json(signed('revocation', fixtureRevocation(consentId), subjectKey)));
+
+    const status = await (await tx.submit()).getStatus();
+    expect(status.code).toBe(peer.TxValidationCode.MVCC_READ_CONFLICT);
+    const err = await cc('AuditMSP').evaluateTransaction('access:GetAccess', held.accessId).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(Error);
+    expect(JSON.stringify((err as { details?: unknown }).details)).toContain('NOT_FOUND');
+    const consent = JSON.parse(utf8(await cc('BankMSP').evaluateTransaction('consents:GetConsent', consentId))) as { uses: number; status?: string };
+    expect(consent.uses).toBe(0);
+    // A fresh access after the revocation is refused by the chaincode itself.
+    const again = JSON.parse(
+      utf8(await cc('GovMSP').submitTransaction('access:RecordAccess', json({ accesses: [access(consentId, [recordIds[1]!])] }))),
+    ) as { results: { ok: boolean; code?: string }[] };
+    expect(again.results[0]).toMatchObject({ ok: false, code: 'CONSENT_REVOKED' });
+  });
+});
