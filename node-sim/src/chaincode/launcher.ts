@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface LaunchOptions {
   chaincodeDir: string;
@@ -27,6 +28,7 @@ export interface Launched {
 }
 
 const TAIL_BYTES = 8192;
+const PARENT_WATCH = fileURLToPath(new URL('./parent-watch.cjs', import.meta.url));
 
 function readStartScript(chaincodeDir: string): string {
   let pkg: unknown;
@@ -58,7 +60,8 @@ function resolveShimCli(chaincodeDir: string): string | undefined {
 export function launchChaincode(opts: LaunchOptions): Launched {
   const start = readStartScript(opts.chaincodeDir);
   const peerArgs = ['--peer.address', opts.peerAddress];
-  const env = { ...process.env, ...opts.env };
+  const env: Record<string, string | undefined> = { ...process.env, ...opts.env };
+  env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(PARENT_WATCH)}`.trim();
   const direct = /^fabric-chaincode-node\s+start(\s+[^;&|<>`$]*)?$/.exec(start);
   const cli = direct ? resolveShimCli(opts.chaincodeDir) : undefined;
 
@@ -68,12 +71,12 @@ export function launchChaincode(opts: LaunchOptions): Launched {
     const extra = (direct[1] ?? '').trim().split(/\s+/).filter((a) => a !== '');
     const args = [cli, 'start', ...extra, ...peerArgs];
     command = `node ${args.join(' ')}`;
-    child = spawn(process.execPath, args, { cwd: opts.chaincodeDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, args, { cwd: opts.chaincodeDir, env, stdio: ['pipe', 'pipe', 'pipe'] });
   } else {
     const args = ['start', '--', ...peerArgs];
     command = `npm ${args.join(' ')}`;
     // Its own process group, so stop() can end npm and the node process it starts.
-    child = spawn('npm', args, { cwd: opts.chaincodeDir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    child = spawn('npm', args, { cwd: opts.chaincodeDir, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   }
 
   let tail = '';

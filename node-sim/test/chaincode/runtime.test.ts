@@ -2,7 +2,8 @@
  * The chaincode runtime against a real fabric-shim chaincode process (the kv fixture) over
  * real gRPC on 127.0.0.1. The state under it is an in-memory committed state.
  */
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -51,6 +52,15 @@ function exec(
       timestamp: p.timestamp,
     })
     .then((r) => ({ ...r, txId, timestamp: p.timestamp }));
+}
+
+/** Alive and not a zombie (an orphan's zombie waits for init to reap it). */
+function isRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${String(pid)}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
@@ -318,6 +328,24 @@ describe('chaincode process lifecycle', () => {
       await rt.stop();
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ends the chaincode process when node-sim itself is killed', async () => {
+    const host = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./orphan-host.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        host.stdout.on('data', (d: Buffer) => { if (d.toString().includes('started')) resolve(); });
+        host.once('exit', (code) => { reject(new Error(`host exited with ${String(code)}`)); });
+      });
+      const children = execFileSync('pgrep', ['-P', String(host.pid), '-f', 'fabric-shim/cli.js']).toString().trim().split(/\s+/);
+      expect(children).toHaveLength(1);
+      const ccPid = Number(children[0]);
+      expect(isRunning(ccPid)).toBe(true);
+      host.kill('SIGKILL');
+      while (isRunning(ccPid)) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      host.kill('SIGKILL');
     }
   });
 
