@@ -21,3 +21,16 @@ export function roleOf(mspId: string): Role | undefined {
 export function memberMspIds(): string[] {
   return [...ROLE_BY_MSP.keys()].sort();
 }
+
+// Who may publish which records (DESIGN.md "Who uses it"): government bodies the public
+// records (gov.*), banks the financial ones (fin.*), core enterprises the supply-chain ones (sc.*).
+const PUBLISHER_ROLE_BY_DOMAIN: ReadonlyMap<string, Role> = new Map<string, Role>([
+  ['gov', 'government'],
+  ['fin', 'bank'],
+  ['sc', 'core'],
+]);
+
+/** The role that publishes records of a type (`gov.tax-grade` → government), if any. */
+export function publisherRoleOf(recordType: string): Role | undefined {
+  return PUBLISHER_ROLE_BY_DOMAIN.get(recordType.split('.')[0] ?? '');
+}

@@ -1,8 +1,10 @@
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { assertUscc } from '@credex/core';
+import { maxDataGrade } from '@credex/schemas';
 import { encode, getJson, listIndexed, parseId, parseJson, putIndex, putJson } from '../codec';
 import { CredexContract } from '../contract';
 import { fail } from '../errors';
+import { publisherRoleOf, roleOf } from '../governance';
 import { keys, type KeyPrefix } from '../keys';
 import { loadEntry, loadOrganization, type EntryState } from '../state';
 import { callerMspId, ledgerTime, requireMember } from '../tx';
@@ -27,7 +29,14 @@ export class CatalogueContract extends CredexContract {
     if (entry.publisher !== publisher) {
       fail('FORBIDDEN', `${publisher} may publish entries only in its own name, not ${entry.publisher}`);
     }
+    const role = publisherRoleOf(entry.recordType);
+    if (role !== roleOf(publisher)) {
+      fail('FORBIDDEN', `${entry.recordType} records are published by ${role ?? 'no'} organizations, and ${publisher} is not one`);
+    }
     assertUscc(entry.subject);
+    if (entry.dataGrade !== maxDataGrade(entry.recordType)) {
+      fail('SCHEMA_INVALID', `dataGrade of ${entry.recordType} is ${maxDataGrade(entry.recordType)}, the highest grade of its fields, not ${entry.dataGrade}`);
+    }
     await loadOrganization(ctx, publisher);
     const key = keys.entry(ctx.stub, entry.entryId);
     if ((await getJson<EntryState>(ctx, key)) !== undefined) {

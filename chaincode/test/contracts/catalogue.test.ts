@@ -25,16 +25,18 @@ describe('catalogue', () => {
     const licence = await world.createEntry('GovMSP', 'gov.admin-licence');
     const tax = await world.createEntry('GovMSP', 'gov.tax-grade');
     const receivable = await world.createEntry('CoreMSP', 'sc.receivable-confirmation');
+    const repayment = await world.createEntry('BankMSP', 'fin.loan-repayment');
     const otherLicence = await world.createEntry('GovMSP', 'gov.admin-licence', { subject: OTHER });
 
     const entry = await world.cc.evaluate<Entry>('BankMSP', 'catalogue:GetEntry', licence);
     expect(entry).toMatchObject({ entryId: licence, subject: SUBJECT, publisher: 'GovMSP', recordType: 'gov.admin-licence', status: 'active', createdAt: '2026-11-05T09:30:00.000Z' });
 
     const ids = (list: Entry[]): string[] => list.map((e) => e.entryId);
-    expect(ids(await world.cc.evaluate<Entry[]>('BankMSP', 'catalogue:ListBySubject', SUBJECT)).sort()).toEqual([licence, tax, receivable].sort());
+    expect(ids(await world.cc.evaluate<Entry[]>('BankMSP', 'catalogue:ListBySubject', SUBJECT)).sort()).toEqual([licence, tax, receivable, repayment].sort());
     expect(ids(await world.cc.evaluate<Entry[]>('BankMSP', 'catalogue:ListBySubject', OTHER))).toEqual([otherLicence]);
     expect(ids(await world.cc.evaluate<Entry[]>('BankMSP', 'catalogue:ListByPublisher', 'CoreMSP'))).toEqual([receivable]);
     expect(ids(await world.cc.evaluate<Entry[]>('BankMSP', 'catalogue:ListByType', 'gov.admin-licence')).sort()).toEqual([licence, otherLicence].sort());
+    expect(ids(await world.cc.evaluate<Entry[]>('BankMSP', 'catalogue:ListByPublisher', 'BankMSP'))).toEqual([repayment]);
     expect(await world.cc.evaluate<Entry[]>('BankMSP', 'catalogue:ListByPublisher', 'Bank2MSP')).toEqual([]);
   });
 
@@ -42,6 +44,11 @@ describe('catalogue', () => {
     const world = await members();
     await world.cc.expectRejected('FORBIDDEN', 'BankMSP', 'catalogue:CreateEntry', json(entryDraft({ publisher: 'GovMSP' })));
     await world.cc.expectRejected('FORBIDDEN', 'EvilMSP', 'catalogue:CreateEntry', json(entryDraft({ publisher: 'EvilMSP' })));
+    // Public records are the government's; supply-chain ones the core enterprise's.
+    await world.cc.expectRejected('FORBIDDEN', 'BankMSP', 'catalogue:CreateEntry', json(entryDraft({ publisher: 'BankMSP', recordType: 'gov.tax-grade' })));
+    await world.cc.expectRejected('FORBIDDEN', 'GovMSP', 'catalogue:CreateEntry', json(entryDraft({ publisher: 'GovMSP', recordType: 'sc.payment-performance' })));
+    await world.cc.expectRejected('FORBIDDEN', 'AuditMSP', 'catalogue:CreateEntry', json(entryDraft({ publisher: 'AuditMSP' })));
+    await world.cc.expectRejected('SCHEMA_INVALID', 'GovMSP', 'catalogue:CreateEntry', json(entryDraft({ dataGrade: 4 })));
     await world.cc.expectRejected('SCHEMA_INVALID', 'GovMSP', 'catalogue:CreateEntry', json({ ...entryDraft(), status: 'active' }));
     await world.cc.expectRejected('SCHEMA_INVALID', 'GovMSP', 'catalogue:CreateEntry', json({ ...entryDraft(), pricePerAccess: -1 }));
     await world.cc.expectRejected('SCHEMA_INVALID', 'GovMSP', 'catalogue:CreateEntry', json([entryDraft()]));
