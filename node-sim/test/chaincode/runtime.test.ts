@@ -81,6 +81,23 @@ describe('chaincode runtime', () => {
     expect(r.rwset).toEqual({ reads: [], rangeQueries: [], writes: [] });
   });
 
+  it('runs an init invocation as an INIT message, like a peer for an init-required chaincode', async () => {
+    const args = ['Put', 'init-key', 'init-value'];
+    const p = buildProposal({ channelId: CHANNEL, chaincodeName: 'kv', mspId: 'Org1MSP', certPem, args });
+    const r = await runtime.execute({
+      channelId: CHANNEL,
+      txId: p.txId,
+      signedProposal: p.signedProposal,
+      args: args.map((a) => Buffer.from(a)),
+      transient: new Map(),
+      isInit: true,
+      state: new MemoryState(),
+      timestamp: p.timestamp,
+    });
+    expect(r.response.status).toBe(200);
+    expect(r.rwset.writes).toEqual([{ key: 'init-key', isDelete: false, value: Buffer.from('init-value') }]);
+  });
+
   it('records the committed version of every key read, and absent keys without one', async () => {
     const state = new MemoryState();
     state.commit([{ txId: 't1', writes: { a: 'A' } }, { txId: 't2', writes: { b: 'B' } }]);
