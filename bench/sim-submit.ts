@@ -1,0 +1,178 @@
+/**
+ * node-sim throughput and latency for a credex access transaction (access:RecordAccess, one
+ * access per transaction) endorsed under MAJORITY, through the unmodified fabric-gateway client.
+ *
+ * For each concurrency level, that many clients submit back to back for a fixed time; every
+ * client uses its own consent so that concurrent transactions do not conflict by design.
+ * Reports committed tx/s and submit-to-commit latency (p50/p99), plus the start-up time of a
+ * 4-org network from an empty folder. The last line of output is one JSON object.
+ *
+ *   npm run bench:sim-submit [-- --seconds 5 --levels 1,10,50,200 --batch-timeout 10]
+ */
+import { createPrivateKey } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
+import { connect, hash, signers, type Contract, type Gateway } from '@hyperledger/fabric-gateway';
+import { merkleRoot, newBoxKeyPair, newSalt, newSigningKeyPair, sealRecord, signStatement, statementId, type KeyPairB64u, type StatementKind } from '@credex/core';
+import {
+  fixtureAccessRequest,
+  fixtureCatalogueEntry,
+  fixtureConsent,
+  fixtureEnterprise,
+  fixtureEnterprises,
+  fixtureOrganization,
+  fixtureRecord,
+} from '@credex/schemas';
+import { startSimNetwork, type SimNetwork } from '@credex/node-sim';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    levels: { type: 'string', default: '1,10,50,200' },
+    'batch-timeout': { type: 'string', default: '10' },
+    'max-messages': { type: 'string', default: '500' },
+  },
+});
+const SECONDS = Number(values.seconds);
+const LEVELS = values.levels.split(',').map(Number);
+const ORGS = ['GovMSP', 'BankMSP', 'CoreMSP', 'AuditMSP'] as const;
+const SUBJECT = fixtureEnterprises.subject.uscc;
+
+const signed = <T>(kind: StatementKind, statement: T, key: KeyPairB64u) => ({ statement, signature: signStatement(kind, statement, key.secretKey) });
+const json = (v: unknown): string => JSON.stringify(v);
+
+function connectOrg(sim: SimNetwork, mspId: string): { gateway: Gateway; close: () => void } {
+  const org = sim.orgs.get(mspId)!;
+  const client = new grpc.Client(org.peerEndpoint, grpc.credentials.createSsl(Buffer.from(org.tlsCaCertPem)), {
+    'grpc.ssl_target_name_override': org.hostnameOverride,
+  });
+  const id = org.identities.client;
+  const gateway = connect({
+    client,
+    identity: { mspId, credentials: Buffer.from(id.certPem) },
+    signer: signers.newPrivateKeySigner(createPrivateKey(id.keyPem)),
+    hash: hash.sha256,
+  });
+  return {
+    gateway,
+    close: () => {
+      gateway.close();
+      client.close();
+    },
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-sim-'));
+  const t0 = performance.now();
+  const sim = await startSimNetwork({
+    dataDir: dir,
+    batch: { batchTimeoutMs: Number(values['batch-timeout']), maxMessageCount: Number(values['max-messages']) },
+  });
+  const startupMs = performance.now() - t0;
+  console.log(`start-up of a 4-org network from an empty folder: ${startupMs.toFixed(0)} ms`);
+
+  const conns = new Map(ORGS.map((m) => [m, connectOrg(sim, m)]));
+  const cc = (m: string): Contract => conns.get(m as (typeof ORGS)[number])!.gateway.getNetwork(sim.channel).getContract(sim.chaincodeName);
+  const requestKeys = new Map(ORGS.map((m) => [m, newSigningKeyPair()]));
+  const subjectKey = newSigningKeyPair();
+  try {
+    await Promise.all(
+      ORGS.map((m) =>
+        cc(m).submitTransaction(
+          'participants:RegisterOrganization',
+          json(fixtureOrganization(m, { requestKey: requestKeys.get(m)!.publicKey, boxKey: newBoxKeyPair().publicKey })),
+        ),
+      ),
+    );
+    await cc('GovMSP').submitTransaction('participants:RegisterEnterprise', json(fixtureEnterprise(subjectKey.publicKey)));
+    const entry = fixtureCatalogueEntry({ publisher: 'GovMSP', recordType: 'gov.admin-licence' }) as Partial<ReturnType<typeof fixtureCatalogueEntry>>;
+    delete entry.status;
+    delete entry.createdAt;
+    await cc('GovMSP').submitTransaction('catalogue:CreateEntry', json(entry));
+    const record = fixtureRecord('gov.admin-licence', SUBJECT, { idPrefix: 'bench' });
+    const sealed = sealRecord(
+      { recordId: record.recordId, recordType: 'gov.admin-licence', subject: SUBJECT, publisher: 'GovMSP', catalogueEntryId: entry.entryId!, issuedAt: record.issuedAt },
+      record.fields as unknown as Record<string, unknown>,
+    );
+    await cc('GovMSP').submitTransaction(
+      'anchors:AnchorBatch',
+      json({ batchId: 'bench-1', catalogueEntryId: entry.entryId, root: merkleRoot([sealed.leafHash]), size: 1, records: [{ recordId: record.recordId, leafHash: sealed.leafHash, index: 0 }] }),
+    );
+
+    const maxLevel = Math.max(...LEVELS);
+    const consents: string[] = [];
+    for (let i = 0; i < maxLevel; i += 50) {
+      const batch = Array.from({ length: Math.min(50, maxLevel - i) }, () => signed('consent', fixtureConsent({ maxUses: 1_000_000, scope: { recordTypes: ['gov.admin-licence'] } }), subjectKey));
+      await Promise.all(batch.map((c) => cc('BankMSP').submitTransaction('consents:CreateConsent', json(c))));
+      consents.push(...batch.map((c) => statementId('consent', c.statement)));
+    }
+
+    const publisher = cc('GovMSP');
+    const results: { concurrency: number; committed: number; failed: number; txPerSecond: number; p50Ms: number; p99Ms: number }[] = [];
+    for (const concurrency of LEVELS) {
+      const latencies: number[] = [];
+      let failed = 0;
+      const until = performance.now() + SECONDS * 1000;
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: concurrency }, async (_, w) => {
+          const consentId = consents[w]!;
+          while (performance.now() < until) {
+            const request = fixtureAccessRequest(consentId, [record.recordId]);
+            const group = { accesses: [{ accessId: `acc-${newSalt()}`, consentId, recordIds: [record.recordId], request: signed('access-request', request, requestKeys.get('BankMSP')!) }] };
+            const t = performance.now();
+            try {
+              const commit = await publisher.submitAsync('access:RecordAccess', { arguments: [json(group)] });
+              const status = await commit.getStatus();
+              if (status.successful) latencies.push(performance.now() - t);
+              else failed += 1;
+            } catch {
+              failed += 1;
+            }
+          }
+        }),
+      );
+      const elapsed = (performance.now() - started) / 1000;
+      latencies.sort((a, b) => a - b);
+      const row = {
+        concurrency,
+        committed: latencies.length,
+        failed,
+        txPerSecond: Math.round(latencies.length / elapsed),
+        p50Ms: Math.round(percentile(latencies, 50) * 10) / 10,
+        p99Ms: Math.round(percentile(latencies, 99) * 10) / 10,
+      };
+      results.push(row);
+      console.log(`concurrency ${String(concurrency).padStart(3)}: ${row.txPerSecond} committed tx/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms (${row.committed} committed, ${failed} failed)`);
+    }
+    console.log(
+      JSON.stringify({
+        bench: 'sim-submit',
+        transaction: 'access:RecordAccess (1 access), MAJORITY of 4 orgs',
+        machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', loadavg: os.loadavg().map((l) => Math.round(l * 10) / 10) },
+        batchTimeoutMs: Number(values['batch-timeout']),
+        secondsPerLevel: SECONDS,
+        startupMs: Math.round(startupMs),
+        results,
+      }),
+    );
+  } finally {
+    for (const c of conns.values()) c.close();
+    await sim.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
