@@ -1,0 +1,194 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { leafHash, verifyInclusion } from '@credex/core';
+import { fixtureCatalogueEntry, fixtureEnterprises, fixtureRecord } from '@credex/schemas';
+import type { CreditRecord } from '@credex/schemas';
+import { LedgerError } from '../../src/ledger/errors';
+import type { PublishedRecord } from '../../src/services/publish';
+import type { TestGateway } from '../helpers';
+import { auth, testGateway } from '../helpers';
+
+const subject = fixtureEnterprises.subject.uscc;
+const entry = fixtureCatalogueEntry({ recordType: 'gov.admin-penalty', subject, publisher: 'GovMSP', entryId: 'cat-penalty-1' });
+
+function records(n: number, prefix = 'pen'): CreditRecord[] {
+  return Array.from({ length: n }, (_, i) => ({ ...fixtureRecord('gov.admin-penalty', subject), recordId: `${prefix}-${i}` }));
+}
+
+describe('POST /v1/records', () => {
+  let gw: TestGateway;
+  beforeEach(async () => {
+    gw = await testGateway();
+    gw.ledger.entries.set(entry.entryId, entry);
+  });
+  afterEach(async () => {
+    await gw.close();
+  });
+
+  const publish = (body: unknown, headers: Record<string, string> = auth) =>
+    gw.app.inject({ method: 'POST', url: '/v1/records', headers, payload: body as Record<string, unknown> });
+
+  it('seals, batches, stores and anchors records; every proof verifies against the anchored root', async () => {
+    const res = await publish({ catalogueEntryId: entry.entryId, records: records(5) });
+    expect(res.statusCode).toBe(200);
+    const out = res.json<{ records: PublishedRecord[] }>().records;
+    expect(out.map((r) => r.recordId)).toEqual(['pen-0', 'pen-1', 'pen-2', 'pen-3', 'pen-4']);
+    const anchors = gw.ledger.submitted('AnchorBatch');
+    expect(anchors).toHaveLength(1);
+    const anchored = JSON.parse(anchors[0]!.args[0]!) as { root: string; size: number; batchId: string };
+    for (const r of out) {
+      expect(r.root).toBe(anchored.root);
+      expect(r.batchId).toBe(anchored.batchId);
+      expect(r.size).toBe(5);
+      expect(r.txId).toBe(gw.ledger.batches.get(r.batchId)?.txId);
+      expect(verifyInclusion(r.leafHash, r.index, r.size, r.proof, r.root)).toBe(true);
+      const stored = await gw.store.getRecord(r.recordId);
+      expect(stored?.anchored).toBe(true);
+      expect(leafHash(stored!.sealed.header, stored!.sealed.fieldDigests)).toBe(r.leafHash);
+      expect(stored!.sealed.header).toMatchObject({ publisher: 'GovMSP', catalogueEntryId: entry.entryId, subject });
+    }
+    expect(await gw.store.outbox()).toEqual([]);
+  });
+
+  it('is idempotent per recordId: the same content returns the same result and anchors nothing new', async () => {
+    const body = { catalogueEntryId: entry.entryId, records: records(3) };
+    const first = (await publish(body)).json<{ records: PublishedRecord[] }>();
+    const second = await publish(body);
+    expect(second.statusCode).toBe(200);
+    expect(second.json()).toEqual(first);
+    expect(gw.ledger.submitted('AnchorBatch')).toHaveLength(1);
+  });
+
+  it('publishes only the new records of a request that repeats earlier ones', async () => {
+    await publish({ catalogueEntryId: entry.entryId, records: records(2) });
+    const res = await publish({ catalogueEntryId: entry.entryId, records: records(4) });
+    expect(res.statusCode).toBe(200);
+    expect(res.json<{ records: PublishedRecord[] }>().records).toHaveLength(4);
+    const second = JSON.parse(gw.ledger.submitted('AnchorBatch')[1]!.args[0]!) as { records: { recordId: string }[] };
+    expect(second.records.map((r) => r.recordId)).toEqual(['pen-2', 'pen-3']);
+  });
+
+  it('refuses a recordId published before with other content: 409 RECORD_CONFLICT, nothing changed', async () => {
+    await publish({ catalogueEntryId: entry.entryId, records: records(1) });
+    const before = await gw.store.getRecord('pen-0');
+    const changed = { ...records(1)[0]!, issuedAt: '2026-11-02T08:00:00.000Z' };
+    const res = await publish({ catalogueEntryId: entry.entryId, records: [changed, ...records(3, 'new')] });
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toMatchObject({ code: 'RECORD_CONFLICT', details: { recordIds: ['pen-0'] } });
+    expect(await gw.store.getRecord('pen-0')).toEqual(before);
+    expect(await gw.store.getRecord('new-0')).toBeUndefined();
+    expect(gw.ledger.submitted('AnchorBatch')).toHaveLength(1);
+  });
+
+  it.each([
+    ['a field of the wrong type', { fields: { ...fixtureRecord('gov.admin-penalty', subject).fields, amountFen: 'lots' } }, 'SCHEMA_INVALID'],
+    ['an unknown record type', { recordType: 'gov.nothing' }, 'SCHEMA_INVALID'],
+    ['a USCC with a wrong check character', { subject: subject.slice(0, 17) + (subject.endsWith('0') ? '1' : '0') }, 'USCC_INVALID'],
+    ['another record type than the entry', { ...fixtureRecord('gov.tax-grade', subject), recordId: 'pen-1' }, 'RECORD_TYPE_MISMATCH'],
+    ['another subject than the entry', { ...fixtureRecord('gov.admin-penalty', fixtureEnterprises.other.uscc), recordId: 'pen-1' }, 'SUBJECT_MISMATCH'],
+  ])('rejects %s with a stable code and changes nothing', async (_name, change, code) => {
+    const bad = { ...records(2)[1]!, ...change };
+    const res = await publish({ catalogueEntryId: entry.entryId, records: [records(1)[0], bad] });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code, details: { index: 1 } });
+    expect(await gw.store.getRecord('pen-0')).toBeUndefined();
+    expect(await gw.store.outbox()).toEqual([]);
+    expect(gw.ledger.submitted('AnchorBatch')).toHaveLength(0);
+  });
+
+  it('rejects a request without a staff token (401 STAFF_AUTH_REQUIRED) or with a wrong one', async () => {
+    const none = await publish({ catalogueEntryId: entry.entryId, records: records(1) }, {});
+    expect(none.statusCode).toBe(401);
+    expect(none.json()).toMatchObject({ code: 'STAFF_AUTH_REQUIRED' });
+    const wrong = await publish({ catalogueEntryId: entry.entryId, records: records(1) }, { authorization: 'Bearer nope-nope-nope-nope' });
+    expect(wrong.statusCode).toBe(401);
+    expect(await gw.store.getRecord('pen-0')).toBeUndefined();
+  });
+
+  it('maps an unknown entry to 404 and another publisher\'s entry to 403', async () => {
+    const unknown = await publish({ catalogueEntryId: 'no-such-entry', records: records(1) });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toMatchObject({ code: 'ENTRY_UNKNOWN' });
+    gw.ledger.entries.set('core-entry', { ...entry, entryId: 'core-entry', publisher: 'CoreMSP' });
+    const foreign = await publish({ catalogueEntryId: 'core-entry', records: records(1) });
+    expect(foreign.statusCode).toBe(403);
+    expect(foreign.json()).toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('rejects malformed JSON (400 JSON_INVALID), a body over the limit (413) and too many records (400)', async () => {
+    const malformed = await gw.app.inject({ method: 'POST', url: '/v1/records', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"catalogueEntryId": ' });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json()).toMatchObject({ code: 'JSON_INVALID' });
+    const tooMany = await publish({ catalogueEntryId: entry.entryId, records: Array.from({ length: 10_001 }, () => ({})) });
+    expect(tooMany.statusCode).toBe(400);
+    expect(tooMany.json()).toMatchObject({ code: 'SCHEMA_INVALID' });
+    await gw.close();
+    gw = await testGateway({ limits: { bodyBytes: 2048, ratePerMinute: 1000 } });
+    gw.ledger.entries.set(entry.entryId, entry);
+    const big = await publish({ catalogueEntryId: entry.entryId, records: records(10) });
+    expect(big.statusCode).toBe(413);
+    expect(big.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('does not acknowledge or serve records whose anchor failed; the outbox anchors them on restart', async () => {
+    gw.ledger.failures.push({ tx: 'AnchorBatch', error: new LedgerError('LEDGER_UNAVAILABLE', 'peer down', { retryable: true }) });
+    const res = await publish({ catalogueEntryId: entry.entryId, records: records(2) });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({ code: 'LEDGER_UNAVAILABLE', message: expect.any(String) as string });
+    expect((await gw.store.getRecord('pen-0'))?.anchored).toBe(false);
+    const served = await gw.app.inject({ method: 'GET', url: '/v1/records/pen-0', headers: auth });
+    expect(served.statusCode).toBe(409);
+    expect(served.json()).toMatchObject({ code: 'RECORD_UNANCHORED' });
+    expect(await gw.store.outbox()).toHaveLength(1);
+
+    const app = await gw.restart();
+    expect(await gw.store.outbox()).toEqual([]);
+    expect(gw.ledger.records.has('pen-0')).toBe(true);
+    const after = await app.inject({ method: 'GET', url: '/v1/records/pen-0', headers: auth });
+    expect(after.statusCode).toBe(200);
+    expect(after.json()).toMatchObject({ batchId: expect.any(String) as string, txId: expect.any(String) as string });
+  });
+
+  it('marks a batch anchored when its AnchorBatch committed but the answer was lost', async () => {
+    gw.ledger.failures.push({ tx: 'AnchorBatch', afterCommit: true, error: new LedgerError('LEDGER_TIMEOUT', 'no answer', { retryable: true }) });
+    const res = await publish({ catalogueEntryId: entry.entryId, records: records(2) });
+    expect(res.statusCode).toBe(200);
+    const out = res.json<{ records: PublishedRecord[] }>().records;
+    expect(out[0]!.txId).toBe(gw.ledger.batches.get(out[0]!.batchId)?.txId);
+    expect(gw.ledger.submitted('AnchorBatch')).toHaveLength(1);
+    expect(await gw.store.outbox()).toEqual([]);
+  });
+
+  it('drops a batch the contract refuses: nothing stays in the store', async () => {
+    gw.ledger.failures.push({ tx: 'AnchorBatch', error: new LedgerError('ENTRY_RETIRED', 'retired') });
+    const res = await publish({ catalogueEntryId: entry.entryId, records: records(2) });
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toMatchObject({ code: 'ENTRY_RETIRED' });
+    expect(await gw.store.getRecord('pen-0')).toBeUndefined();
+    expect(await gw.store.outbox()).toEqual([]);
+    expect((await gw.store.contentHashes(['pen-0']))[0]).toBeUndefined();
+  });
+
+  it('streams progress lines, then the result, with Accept: application/x-ndjson', async () => {
+    const res = await publish({ catalogueEntryId: entry.entryId, records: records(3) }, { ...auth, accept: 'application/x-ndjson' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('application/x-ndjson');
+    const lines = res.body.trim().split('\n').map((l) => JSON.parse(l) as { type: string; phase?: string; records?: PublishedRecord[] });
+    expect(lines.filter((l) => l.type === 'progress').map((l) => l.phase)).toEqual(['validated', 'sealed', 'stored', 'anchored']);
+    const last = lines.at(-1)!;
+    expect(last.type).toBe('result');
+    expect(last.records).toHaveLength(3);
+  });
+
+  it('answers input errors of a streamed publish as a plain JSON error with its status', async () => {
+    const res = await publish({ catalogueEntryId: 'no-such-entry', records: records(1) }, { ...auth, accept: 'application/x-ndjson' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toMatchObject({ code: 'ENTRY_UNKNOWN' });
+  });
+
+  it('lists a subject\'s anchored records', async () => {
+    await publish({ catalogueEntryId: entry.entryId, records: records(2) });
+    const res = await gw.app.inject({ method: 'GET', url: `/v1/records?subject=${subject.toLowerCase()}`, headers: auth });
+    expect(res.statusCode).toBe(200);
+    expect(res.json<{ records: { record: { header: { recordId: string } } }[] }>().records.map((r) => r.record.header.recordId).sort()).toEqual(['pen-0', 'pen-1']);
+  });
+});
