@@ -1,0 +1,68 @@
+/**
+ * Offline verification of a record file as `credex fetch` writes it: the disclosed fields'
+ * digests, the leaf, the Merkle path to the root the ledger anchored, the record's status,
+ * publisher and subject. An independent implementation on @credex/core, so that an auditor
+ * does not have to trust the gateway's own verifier.
+ */
+import { fieldDigest, leafHash, verifyInclusion } from '@credex/core';
+import type { RecordHeader } from '@credex/core';
+
+/** A record as served and saved: disclosed record, batch, index, proof, root. */
+export interface SavedRecord {
+  record: { header: RecordHeader; fields: Record<string, { value: unknown; salt: string } | { digest: string }> };
+  batchId?: string;
+  index?: number;
+  proof: string[];
+  root?: string;
+}
+
+/** What the ledger says about a record and its batch (from an auditor's view). */
+export interface ChainView {
+  record?: { recordId: string; leafHash: string; index: number; batchId: string; publisher: string; subject: string; status: string; supersededBy?: string };
+  batch?: { batchId: string; root: string; size: number; txId?: string };
+}
+
+/** One named check. */
+export interface Check { name: string; ok: boolean; detail?: string }
+
+/** The verification of one record file. */
+export interface Verification { recordId: string; ok: boolean; status?: string; checks: Check[] }
+
+/** Verifies a saved record against the ledger's view of it; never throws. */
+export function verifySaved(saved: SavedRecord, chain: ChainView): Verification {
+  const checks: Check[] = [];
+  const check = (name: string, ok: boolean, detail?: string): void => {
+    checks.push(detail === undefined ? { name, ok } : { name, ok, detail });
+  };
+  const header = saved.record.header;
+  const recordId = typeof header.recordId === 'string' ? header.recordId : '';
+  let leaf: string | undefined;
+  try {
+    const digests: Record<string, string> = {};
+    for (const [name, f] of Object.entries(saved.record.fields)) {
+      digests[name] = 'digest' in f ? f.digest : fieldDigest(name, f.value, f.salt);
+    }
+    leaf = leafHash(header, digests);
+    check('fieldDigests', true);
+  } catch (e) {
+    check('fieldDigests', false, (e as Error).message);
+  }
+  const onChain = chain.record;
+  const batch = chain.batch;
+  if (onChain === undefined) check('anchor', false, `the ledger has no record ${recordId}`);
+  else check('anchor', true, `batch ${onChain.batchId}, index ${String(onChain.index)}`);
+  if (leaf !== undefined && onChain !== undefined) {
+    check('leaf', leaf === onChain.leafHash, leaf === onChain.leafHash ? undefined : `recomputed leaf ${leaf} is not the anchored ${onChain.leafHash}`);
+  } else check('leaf', false, 'no leaf to compare');
+  if (leaf !== undefined && onChain !== undefined && batch !== undefined) {
+    const ok = Array.isArray(saved.proof) && verifyInclusion(leaf, onChain.index, batch.size, saved.proof, batch.root);
+    check('merklePath', ok, ok ? `to root ${batch.root}` : `the proof does not lead to the anchored root ${batch.root}`);
+  } else check('merklePath', false, 'no anchored batch to check against');
+  if (onChain !== undefined) {
+    check('publisher', onChain.publisher === header.publisher, onChain.publisher === header.publisher ? undefined : `anchored by ${onChain.publisher}, the record says ${header.publisher}`);
+    check('subject', onChain.subject === header.subject, onChain.subject === header.subject ? undefined : `anchored for ${onChain.subject}, the record says ${header.subject}`);
+    const current = onChain.status === 'active';
+    check('status', current, current ? 'active' : `${onChain.status}${onChain.supersededBy === undefined ? '' : `, superseded by ${onChain.supersededBy}`}`);
+  }
+  return { recordId, ok: checks.every((c) => c.ok), ...(onChain === undefined ? {} : { status: onChain.status }), checks };
+}
