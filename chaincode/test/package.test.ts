@@ -7,11 +7,13 @@
  * does the same with a real `npm ci --omit=dev`), so a missing bundle of @credex/* fails here.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalize as canonical, newBoxKeyPair, newSigningKeyPair } from '@credex/core';
+import { fixtureOrganization } from '@credex/schemas';
 import { contracts } from '../src/index';
 import { transactionsOf } from './support/harness';
 
@@ -85,5 +87,33 @@ describe('the chaincode package', () => {
     `;
     const out = execFileSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8', env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'WARNING' } });
     expect(out.trim()).toBe('ENTERPRISE_UNKNOWN: enterprise 91350100M000100Y43 is not registered');
+  });
+
+  it("answers proposals through fabric-shim's contract runtime: results as canonical JSON, errors with their code", () => {
+    const profile = fixtureOrganization('GovMSP', { requestKey: newSigningKeyPair().publicKey, boxKey: newBoxKeyPair().publicKey });
+    const calls = [
+      { mspId: 'GovMSP', fn: 'participants:RegisterOrganization', args: [JSON.stringify(profile)] },
+      { mspId: 'BankMSP', fn: 'participants:GetOrganization', args: ['GovMSP'] },
+      { mspId: 'BankMSP', fn: 'participants:GetEnterprise', args: ['91350100M000100Y4Z'] },
+      { mspId: 'BankMSP', fn: 'participants:RegisterOrganization', args: [JSON.stringify(profile)] },
+      { mspId: 'BankMSP', fn: 'participants:Unheard', args: [] },
+      { mspId: 'GovMSP', fn: 'catalogue:CreateEntry', args: ['{'] },
+    ];
+    writeFileSync(join(dir, 'calls.json'), JSON.stringify(calls));
+    const out = execFileSync(process.execPath, [join(chaincodeDir, 'test', 'fixtures', 'shim-dispatch.cjs'), join(chaincodeDir, 'test', 'fixtures', 'client-cert.pem'), join(dir, 'calls.json')], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'CRITICAL' },
+    });
+    const responses = JSON.parse(out) as { status: number; message?: string; payload?: string }[];
+    const registered = { ...profile, registeredAt: '2026-11-18T11:06:40.000Z', updatedAt: '2026-11-18T11:06:40.000Z' };
+    expect(responses[0]).toMatchObject({ status: 200, payload: canonical(registered) });
+    expect(responses[1]).toMatchObject({ status: 200, payload: canonical(registered) });
+    expect(responses.slice(2).map((r) => [r.status, r.message?.split(':')[0]])).toEqual([
+      [500, 'USCC_INVALID'],
+      [500, 'FORBIDDEN'],
+      [500, 'UNKNOWN_TRANSACTION'],
+      [500, 'JSON_INVALID'],
+    ]);
   });
 });
