@@ -20,7 +20,7 @@ import { setMetadata, type Ledger } from './ledger/ledger';
 import type { Identity } from './msp/material';
 import { serializeIdentity, signDer, type MspRegistry } from './msp/msp';
 import type { Policy } from './policy';
-import { createValidator, type PendingTx, type Validator } from './validator';
+import { createValidator, type PendingTx, type SignatureMemo, type Validator } from './validator';
 
 /** The ordering service of one channel. */
 export interface Orderer {
@@ -56,6 +56,8 @@ export interface OrdererOptions {
   batchTimeoutMs: number;
   /** The orderer's signing identity (OrdererMSP). */
   signer: Identity;
+  /** Endorsement signatures made in this process (node-sim's peers), to skip verifying them again. */
+  ownSignatures?: SignatureMemo;
   /** BatchSize.PreferredMaxBytes; default 2 MiB. */
   preferredMaxBytes?: number;
   /** BatchSize.AbsoluteMaxBytes: larger envelopes are refused; default 10 MiB. */
@@ -95,6 +97,7 @@ class SoloOrderer implements Orderer {
       msp: opts.msp,
       policies: opts.policies,
       ledger: opts.ledger,
+      ...(opts.ownSignatures === undefined ? {} : { ownSignatures: opts.ownSignatures }),
     });
     this.creator = serializeIdentity(opts.signer.mspId, opts.signer.certPem);
     this.preferredMaxBytes = opts.preferredMaxBytes ?? 2 * 1024 * 1024;

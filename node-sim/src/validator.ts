@@ -5,6 +5,7 @@
  * Each transaction gets a `TxValidationCode`; only VALID transactions' writes are visible to
  * the transactions after them in the same block.
  */
+import { createHash } from 'node:crypto';
 import { common, peer } from '@hyperledger/fabric-protos';
 import { compareKeys } from './chaincode/rwset';
 import type { RangeQueryRecord, RwSet, StateReader, Version } from './chaincode/types';
@@ -42,6 +43,41 @@ export interface ValidatorOptions {
   /** Endorsement policy of a chaincode (namespace); throws when the chaincode is not defined. */
   policies: (chaincodeName: string) => Policy;
   ledger: Pick<Ledger, 'versions' | 'hasTxs' | 'state'>;
+  /** Endorsement signatures this process made itself; see {@link createSignatureMemo}. */
+  ownSignatures?: SignatureMemo;
+}
+
+/**
+ * Signatures made in this process with real private keys (node-sim's peers' endorsements).
+ * Verifying such a signature over the same message again cannot fail, so the validator skips
+ * the ECDSA verification when it finds the exact (message, signature) pair here — a
+ * verification cache filled by the signer. Any other bytes are verified as usual.
+ */
+export interface SignatureMemo {
+  /** Records that `signatureDer` is a valid signature over `message` (call right after signing). */
+  remember(message: Uint8Array, signatureDer: Uint8Array): void;
+  /** Whether exactly this (message, signature) pair was remembered. */
+  knows(message: Uint8Array, signatureDer: Uint8Array): boolean;
+}
+
+/** A {@link SignatureMemo} holding the last `capacity` signatures (default 65,536). */
+export function createSignatureMemo(capacity = 65_536): SignatureMemo {
+  const digests = new Map<string, string>();
+  const digest = (message: Uint8Array): string => createHash('sha256').update(message).digest('base64');
+  const keyOf = (signature: Uint8Array): string => Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength).toString('base64');
+  return {
+    remember(message, signatureDer) {
+      if (digests.size >= capacity) {
+        const oldest = digests.keys().next();
+        if (oldest.done !== true) digests.delete(oldest.value);
+      }
+      digests.set(keyOf(signatureDer), digest(message));
+    },
+    knows(message, signatureDer) {
+      const expected = digests.get(keyOf(signatureDer));
+      return expected !== undefined && expected === digest(message);
+    },
+  };
 }
 
 /** Creates the validator of one channel. */
@@ -145,7 +181,7 @@ function checkEndorsements(opts: ValidatorOptions, tx: ParsedEnvelope): { code: 
     const id = deserialize(opts.msp, endorser);
     if (typeof id === 'string') continue;
     const signed = Buffer.concat([action.proposalResponsePayload, endorser]);
-    if (!opts.msp.verify(id, signed, signature)) continue;
+    if (opts.ownSignatures?.knows(signed, signature) !== true && !opts.msp.verify(id, signed, signature)) continue;
     distinct.add(identityKey);
     signers.push({ mspId: id.mspId, role: id.role, id: identityKey });
   }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RwSet, Version } from '../src/chaincode/types';
 import type { Ledger } from '../src/ledger/ledger';
 import { issueIdentity } from '../src/msp/material';
-import { createValidator } from '../src/validator';
+import { createSignatureMemo, createValidator } from '../src/validator';
 import { CHAINCODE, CHANNEL, createMaterial, majority, openTestLedger, openTestOrderer, org, type TestMaterial } from './helpers/channel';
 import { buildEndorsedTx, writesOf, type EndorsedTxOptions } from './helpers/tx';
 
@@ -262,6 +262,39 @@ describe('creator checks at validation', () => {
       expect(await validatorLedger.hasTx(good.txId)).toBe(false);
     } finally {
       await outsiderMaterial.cleanup();
+    }
+  });
+});
+
+describe('own signature memo', () => {
+  it('knows exactly the remembered (message, signature) pairs, up to its capacity', () => {
+    const memo = createSignatureMemo(2);
+    const [a, b, c] = [Buffer.from('message a'), Buffer.from('message b'), Buffer.from('message c')];
+    memo.remember(a, Buffer.from('sig-a'));
+    expect(memo.knows(a, Buffer.from('sig-a'))).toBe(true);
+    expect(memo.knows(b, Buffer.from('sig-a'))).toBe(false);
+    expect(memo.knows(a, Buffer.from('sig-b'))).toBe(false);
+    memo.remember(b, Buffer.from('sig-b'));
+    memo.remember(c, Buffer.from('sig-c'));
+    expect(memo.knows(a, Buffer.from('sig-a'))).toBe(false);
+    expect(memo.knows(c, Buffer.from('sig-c'))).toBe(true);
+  });
+
+  it('skips re-verifying remembered endorsements but still rejects altered ones', async () => {
+    const memoLedger = await freshLedger();
+    try {
+      const memo = createSignatureMemo();
+      const validator = createValidator({ channelId: CHANNEL, msp: m.msp, policies: m.policies, ledger: memoLedger, ownSignatures: memo });
+      const build = (extra: Partial<EndorsedTxOptions>): Uint8Array =>
+        buildEndorsedTx({ channelId: CHANNEL, chaincodeName: CHAINCODE, creator: org(m, 'BankMSP').client, endorsers: majority(m), rwset: writesOf({ z: '1' }), ownSignatures: memo, ...extra }).envelope;
+      const result = await validator.validateBlock(memoLedger.height(), [
+        build({}),
+        build({ badEndorsementSignatures: [0] }),
+        build({ endorsers: [org(m, 'GovMSP').peer] }),
+      ]);
+      expect([...result.codes]).toEqual([Code.VALID, Code.ENDORSEMENT_POLICY_FAILURE, Code.ENDORSEMENT_POLICY_FAILURE]);
+    } finally {
+      await memoLedger.close();
     }
   });
 });

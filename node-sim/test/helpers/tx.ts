@@ -13,6 +13,7 @@ import type { RwSet } from '../../src/chaincode/types';
 import { computeTxId, proposalHash } from '../../src/ledger/envelope';
 import type { Identity } from '../../src/msp/material';
 import { serializeIdentity, signDer } from '../../src/msp/msp';
+import type { SignatureMemo } from '../../src/validator';
 
 export interface EndorsedTxOptions {
   channelId: string;
@@ -36,6 +37,8 @@ export interface EndorsedTxOptions {
   badEndorsementSignatures?: number[];
   /** Puts a wrong proposal hash into the proposal response payload. */
   badProposalHash?: boolean;
+  /** Records each endorsement signature made here, as node-sim's peers do. */
+  ownSignatures?: SignatureMemo;
 }
 
 export interface BuiltTx {
@@ -110,7 +113,9 @@ export function buildEndorsedTx(opts: EndorsedTxOptions): BuiltTx {
 
   const endorsements = opts.endorsers.map((endorser, i) => {
     const endorserBytes = serializeIdentity(endorser.mspId, endorser.certPem);
-    const signature = signDer(endorser.keyPem, Buffer.concat([prpBytes, endorserBytes]));
+    const signed = Buffer.concat([prpBytes, endorserBytes]);
+    const signature = signDer(endorser.keyPem, signed);
+    opts.ownSignatures?.remember(signed, signature);
     const e = new peer.Endorsement();
     e.setEndorser(endorserBytes);
     e.setSignature(opts.badEndorsementSignatures?.includes(i) === true ? flipLastByte(signature) : signature);
