@@ -111,6 +111,7 @@ export function createGatewayService(opts: GatewayServiceOptions): grpc.UntypedS
     requireChannel(up.channelId);
     const named = request.getEndorsingOrganizationsList();
     const responses = new Map<SimPeer, peer.ProposalResponse>();
+    const inFlightFailures = new Map<SimPeer, PeerCallFailure>();
     const details: EndpointErrorDetail[] = [];
     let plan: SimPeer[];
 
@@ -120,25 +121,38 @@ export function createGatewayService(opts: GatewayServiceOptions): grpc.UntypedS
       const missing = named.filter((mspId) => !peers.has(mspId));
       if (missing.length > 0) throw rpcError(status.UNAVAILABLE, `failed to find any endorsing peers for org(s): ${missing.join(', ')}`);
     } else {
-      const first = await callPeer(local, up.signedProposal);
-      if (!first.ok) {
-        throw rpcError(status.ABORTED, 'failed to endorse transaction, see attached details for more info', [detailOf(local, first.message)]);
-      }
-      responses.set(local, first.response);
+      // Fabric's gateway endorses on its own org's peer first, then asks discovery for the rest
+      // of a layout containing that org. With one known policy the layout is known up front,
+      // so all chosen peers run at once; errors are reported as Fabric reports them.
       const chosen = chooseEndorsers(channel.policy, peersOf([]).map((p) => p.mspId));
+      const firstPeer = chosen?.includes(local.mspId) === false ? peers.get(chosen[0] ?? '') ?? local : local;
+      const others = chosen === undefined ? [] : peersOf(chosen).filter((p) => p !== firstPeer);
+      const pending = new Map(others.map((p) => [p, callPeer(p, up.signedProposal)]));
+      for (const result of pending.values()) result.catch(() => undefined);
+      const first = await callPeer(firstPeer, up.signedProposal);
+      if (!first.ok) {
+        throw rpcError(status.ABORTED, 'failed to endorse transaction, see attached details for more info', [detailOf(firstPeer, first.message)]);
+      }
+      responses.set(firstPeer, first.response);
       if (chosen === undefined) {
         throw rpcError(
           status.FAILED_PRECONDITION,
           `no combination of peers can be derived which satisfy the endorsement policy of chaincode ${up.chaincodeName}`,
         );
       }
-      plan = peersOf(chosen);
+      for (const [p, result] of pending) {
+        const r = await result;
+        if (r.ok) responses.set(p, r.response);
+        else inFlightFailures.set(p, r);
+      }
+      plan = [firstPeer, ...others];
     }
 
     const results = await Promise.all(
       plan.map(async (p) => {
         const known = responses.get(p);
-        return { peer: p, result: known === undefined ? await callPeer(p, up.signedProposal) : ({ ok: true, response: known } as const) };
+        if (known !== undefined) return { peer: p, result: { ok: true, response: known } as const };
+        return { peer: p, result: inFlightFailures.get(p) ?? (await callPeer(p, up.signedProposal)) };
       }),
     );
     let responsePayload: Uint8Array | undefined;
