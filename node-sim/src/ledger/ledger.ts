@@ -97,6 +97,7 @@ function subOf<K>(db: Db, name: string, keyEncoding: 'utf8' | 'buffer') {
 }
 
 const REPLAY_CHUNK = 64;
+const RECENT_BLOCKS = 16;
 
 /**
  * Opens (or creates) the ledger in `dir`. An empty ledger gets `opts.genesis()` as block 0;
@@ -128,6 +129,7 @@ class LevelLedger implements Ledger {
   private readonly listeners = new Set<(blockNumber: number, block: Uint8Array) => void>();
   private committing: Promise<void> = Promise.resolve();
   private closed = false;
+  private readonly recentData = new Map<number, Uint8Array[]>();
 
   constructor(
     private readonly db: Db,
@@ -173,8 +175,7 @@ class LevelLedger implements Ledger {
   ): Promise<{ blockNumber: number; txIndex: number; code: number; envelope: Uint8Array } | undefined> {
     const entry = await this.getTxStatus(txId);
     if (entry === undefined) return undefined;
-    const block = await this.getBlock(entry.blockNumber);
-    const envelope = block === undefined ? undefined : common.Block.deserializeBinary(block).getData()?.getDataList_asU8()[entry.txIndex];
+    const envelope = (await this.blockData(entry.blockNumber))?.[entry.txIndex];
     if (envelope === undefined) {
       throw new LedgerError('LEDGER_CORRUPT', `tx index points at a missing transaction`, { txId, ...entry });
     }
@@ -185,6 +186,26 @@ class LevelLedger implements Ledger {
     if (txId === SAVEPOINT_KEY || txId === '') return undefined;
     const raw = await this.txIndexDb.get(txId);
     return raw === undefined ? undefined : decodeTxIndexValue(raw);
+  }
+
+  /** The envelopes of a block, from a small cache of recent blocks (commit status lookups hit those). */
+  private async blockData(n: number): Promise<Uint8Array[] | undefined> {
+    let data = this.recentData.get(n);
+    if (data === undefined) {
+      const bytes = await this.getBlock(n);
+      if (bytes === undefined) return undefined;
+      data = common.Block.deserializeBinary(bytes).getData()?.getDataList_asU8() ?? [];
+      this.cacheData(n, data);
+    }
+    return data;
+  }
+
+  private cacheData(n: number, data: Uint8Array[]): void {
+    if (this.recentData.size >= RECENT_BLOCKS) {
+      const oldest = this.recentData.keys().next();
+      if (oldest.done !== true) this.recentData.delete(oldest.value);
+    }
+    this.recentData.set(n, data);
   }
 
   async hasTx(txId: string): Promise<boolean> {
@@ -268,6 +289,7 @@ class LevelLedger implements Ledger {
 
     this.blockHeight = number + 1;
     this.last = headerInfo(header);
+    this.cacheData(number, envelopes);
     this.lastCommitHash = hash;
     for (const listener of this.listeners) {
       try {
