@@ -83,6 +83,8 @@ export const keys = {
   objection: (stub: Stub, objectionId: string): string => key(stub, 'objection', [objectionId]),
   objectionBySubject: (stub: Stub, subject: string, objectionId: string): string => key(stub, 'objection~subject', [subject, objectionId]),
   objectionsBySubject: (subject: string): KeyPrefix => prefix('objection~subject', [subject]),
+  objectionByPublisher: (stub: Stub, publisher: string, objectionId: string): string => key(stub, 'objection~publisher', [publisher, objectionId]),
+  objectionsByPublisher: (publisher: string): KeyPrefix => prefix('objection~publisher', [publisher]),
   /** Open objections ordered by deadline (RFC 3339 UTC strings of one length sort as times). */
   openObjection: (stub: Stub, deadline: string, objectionId: string): string => key(stub, 'objection~open', [deadline, objectionId]),
   openObjections: (): KeyPrefix => prefix('objection~open'),

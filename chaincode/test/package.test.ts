@@ -71,7 +71,7 @@ describe('the chaincode package', () => {
     expect(loaded).toEqual(expected);
     expect(loaded.map(([name]) => name)).toEqual(['participants', 'catalogue', 'anchors', 'consents', 'access', 'objections']);
     const count = loaded.reduce((n, [, txs]) => n + (txs as unknown[]).length, 0);
-    expect(count).toBe(32);
+    expect(count).toBe(33);
   });
 
   it('runs a transaction from the bundle', () => {

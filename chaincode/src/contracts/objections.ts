@@ -4,7 +4,7 @@ import type { Objection, ObjectionResolution } from '@credex/schemas';
 import { encode, exists, getJson, listIndexed, listKeys, parseArgument, parseId, putIndex, putJson, remove } from '../codec';
 import { CredexContract } from '../contract';
 import { fail } from '../errors';
-import { idOfIndexKey, keys } from '../keys';
+import { idOfIndexKey, keys, type KeyPrefix } from '../keys';
 import { acceptEnterpriseStatement } from '../signatures';
 import { loadRecord, withStatus, type RecordState } from '../state';
 import { callerMspId, ledgerTime } from '../tx';
@@ -79,6 +79,7 @@ export class ObjectionsContract extends CredexContract {
     };
     await putJson(ctx, key, stored);
     await putIndex(ctx, keys.objectionBySubject(ctx.stub, stored.subject, objectionId));
+    await putIndex(ctx, keys.objectionByPublisher(ctx.stub, stored.publisher, objectionId));
     await putIndex(ctx, keys.openObjection(ctx.stub, stored.deadline, objectionId));
     await putJson(ctx, keys.record(ctx.stub, record.recordId), withStatus(record, 'disputed', now.iso, txId));
     emit(ctx, OBJECTION_FILED_EVENT, stored);
@@ -123,8 +124,13 @@ export class ObjectionsContract extends CredexContract {
 
   @Transaction(false)
   async ListBySubject(ctx: Context, uscc: string): Promise<string> {
-    const range = keys.objectionsBySubject(assertUscc(uscc));
-    return encode(await listIndexed<ObjectionState>(ctx, range, (id) => keys.objection(ctx.stub, id)));
+    return encode(await listObjections(ctx, keys.objectionsBySubject(assertUscc(uscc))));
+  }
+
+  /** Objections against a publisher's records, open and closed: its 异议处理 worklist. */
+  @Transaction(false)
+  async ListByPublisher(ctx: Context, mspId: string): Promise<string> {
+    return encode(await listObjections(ctx, keys.objectionsByPublisher(parseId('mspId', mspId))));
   }
 
   /** Open objections past their deadline at ledger time, oldest deadline first. */
@@ -141,6 +147,10 @@ export class ObjectionsContract extends CredexContract {
     }
     return encode(overdue);
   }
+}
+
+function listObjections(ctx: Context, range: KeyPrefix): Promise<ObjectionState[]> {
+  return listIndexed<ObjectionState>(ctx, range, (id) => keys.objection(ctx.stub, id));
 }
 
 async function loadObjection(ctx: Context, objectionId: string): Promise<ObjectionState> {

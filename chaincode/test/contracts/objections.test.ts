@@ -50,6 +50,8 @@ describe('objections', () => {
     expect(await world.cc.evaluate('AuditMSP', 'objections:GetObjection', result.objectionId)).toEqual(result);
     expect((await world.cc.evaluate<ObjectionState[]>('AuditMSP', 'objections:ListBySubject', SUBJECT)).map((o) => o.objectionId)).toEqual([result.objectionId]);
     expect(await world.cc.evaluate('AuditMSP', 'objections:ListBySubject', OTHER)).toEqual([]);
+    expect((await world.cc.evaluate<ObjectionState[]>('GovMSP', 'objections:ListByPublisher', 'GovMSP')).map((o) => o.objectionId)).toEqual([result.objectionId]);
+    expect(await world.cc.evaluate('CoreMSP', 'objections:ListByPublisher', 'CoreMSP')).toEqual([]);
   });
 
   it('refuses objections by another enterprise, with bad signatures, replayed nonces, or against records that are not active', async () => {
