@@ -76,6 +76,8 @@ class Runtime implements ChaincodeRuntime {
   private failure: ChaincodeRuntimeError | undefined;
   private startPromise: Promise<void> | undefined;
   private onRegistered: (() => void) | undefined;
+  private abortStart: ((err: Error) => void) | undefined;
+  private relaunching: Promise<void> | undefined;
   private readonly txs = new Map<string, TxContext>();
 
   constructor(private readonly opts: ChaincodeRuntimeOptions) {
@@ -106,6 +108,9 @@ class Runtime implements ChaincodeRuntime {
         else resolve(p);
       });
     });
+    if (this.stopped()) {
+      throw new ChaincodeRuntimeError('CHAINCODE_NOT_RUNNING', `chaincode ${this.ccid} on ${this.opts.peerName} was stopped while starting`, this.ctx());
+    }
 
     const inherited = Object.keys(process.env).filter((k) => k.startsWith('CORE_'));
     const env: Record<string, string> = {
@@ -120,6 +125,7 @@ class Runtime implements ChaincodeRuntime {
 
     const registered = new Promise<void>((resolve, reject) => {
       this.onRegistered = resolve;
+      this.abortStart = reject;
       let launched: Launched;
       try {
         launched = launchChaincode({ chaincodeDir: this.opts.chaincodeDir, peerAddress: `127.0.0.1:${String(port)}`, env });
@@ -132,6 +138,7 @@ class Runtime implements ChaincodeRuntime {
         reject(this.startError(`cannot run ${launched.command}: ${err.message}`));
       });
       launched.child.once('exit', (code, signal) => {
+        if (this.launched !== launched) return; // an earlier process, already replaced
         const how = signal ? `signal ${signal}` : `code ${String(code)}`;
         if (this.status === 'starting') {
           reject(this.startError(`chaincode process exited with ${how} before registering (${launched.command})`));
@@ -150,13 +157,22 @@ class Runtime implements ChaincodeRuntime {
     try {
       await Promise.race([registered, timeout]);
     } catch (err) {
-      this.status = 'failed';
-      this.failure = err as ChaincodeRuntimeError;
+      if (!this.stopped()) {
+        this.status = 'failed';
+        this.failure = err as ChaincodeRuntimeError;
+      }
       await this.shutdown();
       throw err;
     } finally {
       clearTimeout(timer);
+      this.abortStart = undefined;
+      this.onRegistered = undefined;
     }
+  }
+
+  // A method, so TypeScript does not narrow `status` across awaits.
+  private stopped(): boolean {
+    return this.status === 'stopped';
   }
 
   private ctx(txId?: string): ChaincodeRuntimeError['context'] {
@@ -239,7 +255,12 @@ class Runtime implements ChaincodeRuntime {
     }
   }
 
-  execute(req: ExecuteRequest): Promise<SimulationResult> {
+  async execute(req: ExecuteRequest): Promise<SimulationResult> {
+    if (this.status === 'failed' && this.failure?.code === 'CHAINCODE_EXITED') await this.relaunch();
+    return this.executeNow(req);
+  }
+
+  private executeNow(req: ExecuteRequest): Promise<SimulationResult> {
     const stream = this.stream;
     if (this.status !== 'ready' || !stream) {
       return Promise.reject(
@@ -387,7 +408,28 @@ class Runtime implements ChaincodeRuntime {
     const wasRunning = this.status !== 'new';
     this.fail('CHAINCODE_NOT_RUNNING', `chaincode ${this.ccid} on ${this.opts.peerName} was stopped`);
     this.status = 'stopped';
+    this.abortStart?.(new ChaincodeRuntimeError('CHAINCODE_NOT_RUNNING', `chaincode ${this.ccid} on ${this.opts.peerName} was stopped while starting`, this.ctx()));
+    // Let a start in progress see the stop and settle before the server goes away under it.
+    await this.startPromise?.catch(() => undefined);
+    await this.relaunching?.catch(() => undefined);
     if (wasRunning) await this.shutdown();
+  }
+
+  /**
+   * A peer launches a chaincode again when it is invoked after its process died; so does this
+   * runtime, once, for all executions waiting on it.
+   */
+  private relaunch(): Promise<void> {
+    this.relaunching ??= (async () => {
+      await this.shutdown();
+      if (this.stopped()) return;
+      this.failure = undefined;
+      this.startPromise = this.doStart();
+      await this.startPromise;
+    })().finally(() => {
+      this.relaunching = undefined;
+    });
+    return this.relaunching;
   }
 
   private async shutdown(): Promise<void> {

@@ -313,7 +313,7 @@ describe('chaincode runtime', () => {
 });
 
 describe('chaincode process lifecycle', () => {
-  it('fails pending executions with a clear error when the chaincode process dies', async () => {
+  it('fails pending executions with a clear error when the chaincode process dies, and relaunches it on the next', async () => {
     const rt = createChaincodeRuntime({ chaincodeName: 'kv', chaincodeVersion: '1.0', chaincodeDir: FIXTURE, peerName: 'peer0.crash', mspId: 'Org1MSP' });
     await rt.start();
     try {
@@ -324,9 +324,11 @@ describe('chaincode process lifecycle', () => {
       const crash = exec(state, ['Crash'], { rt });
       await expect(pending).rejects.toMatchObject({ code: 'CHAINCODE_EXITED' });
       await expect(crash).rejects.toMatchObject({ code: 'CHAINCODE_EXITED' });
-      const after = await exec(state, ['Get', 'x'], { rt }).catch((e: unknown) => e as ChaincodeRuntimeError);
-      expect(after).toMatchObject({ code: 'CHAINCODE_EXITED' });
       gate.release();
+      // As a peer does, the next invocation launches the chaincode again.
+      state.commit([{ txId: 't1', writes: { x: 'after-restart' } }]);
+      const after = await exec(state, ['Get', 'x'], { rt });
+      expect(text(after.response.payload)).toBe('after-restart');
     } finally {
       await rt.stop();
     }
@@ -364,6 +366,14 @@ describe('chaincode process lifecycle', () => {
     } finally {
       host.kill('SIGKILL');
     }
+  });
+
+  it('rejects start() at once when stopped while starting', async () => {
+    const rt = createChaincodeRuntime({ chaincodeName: 'kv', chaincodeVersion: '1.0', chaincodeDir: FIXTURE, peerName: 'peer0.early' });
+    const starting = rt.start();
+    const stopped = rt.stop();
+    await expect(starting).rejects.toMatchObject({ code: 'CHAINCODE_NOT_RUNNING' });
+    await stopped;
   });
 
   it('refuses executions after stop()', async () => {
