@@ -1,0 +1,158 @@
+/**
+ * The requester's side of the exchange (a bank fetching under a consent): find the publisher's
+ * gateway and keys in the on-chain registry, sign the access request and the HTTP request,
+ * call, open the box, and verify every record against the ledger. Nothing unverified is
+ * returned as data: a record that fails is returned only as its failing report.
+ */
+import { randomBytes, sign } from 'node:crypto';
+import { b64u, credexError, isCredexError, statementBytes } from '@credex/core';
+import type { DisclosedRecord, Signed } from '@credex/core';
+import type { AccessRequest, CatalogueEntry, OrganizationProfile } from '@credex/schemas';
+import type { LedgerClient } from '../ledger/client';
+import type { Registry } from '../services/registry';
+import { openJson } from './box';
+import { ed25519PrivateKey, signRequest } from './httpsig';
+import type { ConsentOnChain, ExchangeFetchResponse, ExchangePayload, ExchangeRecordsResponse, NotServed } from './types';
+import { ledgerAnchorSource, verifyServedRecords, type AnchorSource, type CheckName, type VerificationReport } from './verify';
+
+/** What the bank's staff asks for. */
+export interface FetchInput {
+  consentId: string;
+  /** MSP id of the publisher to fetch from; needed only when the consent covers several. */
+  publisher?: string;
+  /** Which records; by default every record of the publisher the consent covers. */
+  recordIds?: string[];
+}
+
+/** One fetched record: the disclosed record with its report, or only a failing report. */
+export interface FetchedRecord {
+  record?: DisclosedRecord;
+  report: VerificationReport;
+}
+
+/** The answer to the bank's staff. */
+export interface FetchResult {
+  publisher: string;
+  accessId: string;
+  txId: string;
+  /** Every served record verified, each with its report. */
+  records: FetchedRecord[];
+  /** Records the publisher registered but did not serve (e.g. RETENTION_EXPIRED). */
+  notServed: NotServed[];
+}
+
+/** What the exchange client needs of the gateway. */
+export interface ExchangeClientDeps {
+  mspId: string;
+  keys: { requestKey: { secretKey: string }; boxKey: { secretKey: string } };
+  ledger: Pick<LedgerClient, 'evaluate'>;
+  registry: Pick<Registry, 'organization'>;
+  /** Where anchors are read for verification (default: the ledger, batches cached). */
+  anchors?: AnchorSource;
+  /** HTTP transport (default: global fetch). */
+  http?: typeof fetch;
+  /** Deadline of one call to a publisher, ms (default 60 s). */
+  timeoutMs?: number;
+  now?: () => number;
+}
+
+/** The bank side of the exchange. */
+export interface ExchangeClient {
+  fetch(input: FetchInput): Promise<FetchResult>;
+}
+
+/** Signs an access request with an ed25519 secret key (node:crypto; same bytes as core's signStatement). */
+export function signAccessRequest(request: AccessRequest, secretKey: string): Signed<AccessRequest> {
+  const signature = sign(null, statementBytes('access-request', request), ed25519PrivateKey(secretKey));
+  return { statement: request, signature: b64u(signature) };
+}
+
+const decoder = new TextDecoder();
+
+/** Creates the exchange client of one gateway. */
+export function createExchangeClient(deps: ExchangeClientDeps): ExchangeClient {
+  const http = deps.http ?? fetch;
+  const now = deps.now ?? Date.now;
+  const anchors = deps.anchors ?? ledgerAnchorSource(deps.ledger);
+  const timeoutMs = deps.timeoutMs ?? 60_000;
+
+  const call = async <T>(org: OrganizationProfile, path: string, payload: unknown): Promise<T> => {
+    const url = new URL(path, org.gatewayUrl.endsWith('/') ? org.gatewayUrl : `${org.gatewayUrl}/`);
+    const body = new TextEncoder().encode(JSON.stringify(payload));
+    const headers = signRequest({ method: 'POST', url: url.href, body }, { keyId: deps.mspId, secretKey: deps.keys.requestKey.secretKey });
+    let res: Response;
+    try {
+      res = await http(url, { method: 'POST', body, headers: { ...headers, 'content-type': 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+    } catch (e) {
+      throw credexError('PUBLISHER_UNREACHABLE', `the gateway of ${org.mspId} at ${url.origin} did not answer: ${(e as Error).message}`, { publisher: org.mspId }, e);
+    }
+    const text = decoder.decode(await res.arrayBuffer());
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw credexError('PUBLISHER_ANSWER_INVALID', `the gateway of ${org.mspId} answered ${res.status} without JSON`, { publisher: org.mspId, status: res.status });
+    }
+    if (!res.ok) {
+      const { code, message } = json as { code?: unknown; message?: unknown };
+      if (typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code)) {
+        throw credexError(code, typeof message === 'string' ? message : `refused by ${org.mspId}`, { publisher: org.mspId, status: res.status });
+      }
+      throw credexError('PUBLISHER_ANSWER_INVALID', `the gateway of ${org.mspId} answered ${res.status}`, { publisher: org.mspId, status: res.status });
+    }
+    return json as T;
+  };
+
+  const publisherOf = async (c: ConsentOnChain, given: string | undefined): Promise<string> => {
+    if (given !== undefined) return given;
+    const { catalogueEntryIds = [], recordTypes = [] } = c.statement.scope;
+    const publishers = new Set<string>();
+    for (const id of catalogueEntryIds) {
+      const entry = await deps.ledger.evaluate<CatalogueEntry>('catalogue', 'GetEntry', id).catch(() => undefined);
+      if (entry !== undefined) publishers.add(entry.publisher);
+    }
+    if (recordTypes.length > 0) {
+      const entries = await deps.ledger.evaluate<CatalogueEntry[]>('catalogue', 'ListBySubject', c.subject);
+      for (const e of entries) if ((recordTypes as string[]).includes(e.recordType) && e.status === 'active') publishers.add(e.publisher);
+    }
+    const [only, ...more] = publishers;
+    if (only === undefined) throw credexError('PUBLISHER_NOT_FOUND', `no catalogue entry of consent ${c.consentId} names a publisher`);
+    if (more.length > 0) throw credexError('PUBLISHER_REQUIRED', `consent ${c.consentId} covers records of ${[...publishers].sort().join(', ')}; name one as publisher`, { publishers: [...publishers].sort() });
+    return only;
+  };
+
+  return {
+    async fetch(input: FetchInput): Promise<FetchResult> {
+      const c = await deps.ledger.evaluate<ConsentOnChain>('consents', 'GetConsent', input.consentId).catch((e: unknown) => {
+        if (isCredexError(e, 'NOT_FOUND')) throw credexError('CONSENT_UNKNOWN', `consent ${input.consentId} does not exist`);
+        throw e;
+      });
+      if (c.grantee !== deps.mspId) throw credexError('CONSENT_WRONG_GRANTEE', `consent ${c.consentId} is granted to ${c.grantee}, not ${deps.mspId}`);
+      const publisher = await publisherOf(c, input.publisher);
+      const org = await deps.registry.organization(publisher);
+      if (org === undefined) throw credexError('ORG_UNKNOWN', `publisher ${publisher} is not registered`);
+
+      const recordIds = input.recordIds ?? (await call<ExchangeRecordsResponse>(org, 'v1/exchange/records', { consentId: c.consentId })).recordIds;
+      if (recordIds.length === 0) throw credexError('RECORD_NOT_FOUND', `${publisher} holds no record that consent ${c.consentId} covers`);
+      const request = signAccessRequest({
+        consentId: c.consentId, grantee: deps.mspId, purpose: c.statement.purpose, recordIds,
+        nonce: b64u(randomBytes(16)), created: new Date(now()).toISOString(),
+      }, deps.keys.requestKey.secretKey);
+      const answer = await call<ExchangeFetchResponse>(org, 'v1/exchange/fetch', { consentId: c.consentId, request });
+      if (typeof answer.nonce !== 'string' || typeof answer.ciphertext !== 'string') {
+        throw credexError('PUBLISHER_ANSWER_INVALID', `the gateway of ${publisher} answered without a box`);
+      }
+      const payload = openJson(answer, org.boxKey, deps.keys.boxKey.secretKey) as Partial<ExchangePayload>;
+      if (payload.accessId !== answer.accessId || payload.txId !== answer.txId || !Array.isArray(payload.records)) {
+        throw credexError('PUBLISHER_ANSWER_INVALID', `the boxed payload of ${publisher} does not match its envelope`);
+      }
+      const reports = await verifyServedRecords(payload.records, anchors, { publisher, subject: c.subject });
+      const decrypt = { name: 'decrypt' as CheckName, ok: true };
+      const records = reports.map((report, i): FetchedRecord => {
+        const full = { ...report, checks: [decrypt, ...report.checks] };
+        return report.ok ? { record: (payload.records?.[i] as { record: DisclosedRecord }).record, report: full } : { report: full };
+      });
+      return { publisher, accessId: answer.accessId, txId: answer.txId, records, notServed: Array.isArray(payload.notServed) ? payload.notServed : [] };
+    },
+  };
+}

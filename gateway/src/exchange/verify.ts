@@ -1,0 +1,254 @@
+/**
+ * The verifier of served records (bank and auditor): for each disclosed record, recompute the
+ * disclosed fields' digests and the leaf, walk the Merkle path to the root the ledger anchored,
+ * and check the record's on-chain status, publisher and subject. Every check is reported by
+ * name, so a flipped bit anywhere says where it was found.
+ *
+ * {@link verifyServedRecord} is pure and synchronous (the hot loop); {@link verifyServedRecords}
+ * first reads the anchors it needs from an {@link AnchorSource} (the ledger, cached per batch).
+ */
+import { fieldDigest, leafHash, verifyInclusion, type RecordHeader } from '@credex/core';
+import { fieldGrades } from '@credex/schemas';
+import type { AnchoredBatch, AnchoredRecord } from './types';
+
+/** The names of the checks, in the order they are made. */
+export type CheckName = 'decrypt' | 'fieldDigests' | 'leaf' | 'merklePath' | 'anchor' | 'status' | 'publisher' | 'subject';
+
+/** The verification of one record: ok only when every check is. */
+export interface VerificationReport {
+  recordId: string;
+  ok: boolean;
+  checks: { name: CheckName; ok: boolean; detail?: string }[];
+  /** The record's on-chain status, when the ledger knows the record. */
+  status?: string;
+}
+
+/** What the verifier expects of every record of one answer. */
+export interface Expectation {
+  /** MSP id of the organization the records were fetched from. */
+  publisher: string;
+  /** USCC of the consent's subject. */
+  subject?: string;
+}
+
+/** Where anchors are read. */
+export interface AnchorSource {
+  batch(batchId: string): Promise<AnchoredBatch | undefined>;
+  record(recordId: string): Promise<AnchoredRecord | undefined>;
+}
+
+/** The ledger calls an {@link AnchorSource} needs. */
+export interface AnchorLedger {
+   
+  evaluate<T>(contract: string, tx: string, ...args: string[]): Promise<T>;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const SALT = /^[A-Za-z0-9_-]{22,}$/;
+const ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const BATCH_CACHE_LIMIT = 10_000;
+
+function isNotFound(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return code === 'NOT_FOUND' || code === 'RECORD_UNKNOWN' || code === 'BATCH_UNKNOWN';
+}
+
+/**
+ * Anchors read from the ledger. Batches never change once anchored, so they are cached;
+ * records are read each time, since their status changes (disputed, superseded, withdrawn).
+ */
+export function ledgerAnchorSource(ledger: AnchorLedger): AnchorSource {
+  const batches = new Map<string, Promise<AnchoredBatch | undefined>>();
+  const read = async <T>(tx: string, id: string): Promise<T | undefined> => {
+    try {
+      return await ledger.evaluate<T>('anchors', tx, id);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  };
+  return {
+    batch(batchId: string): Promise<AnchoredBatch | undefined> {
+      let hit = batches.get(batchId);
+      if (hit === undefined) {
+        hit = read<AnchoredBatch>('GetBatch', batchId);
+        if (batches.size >= BATCH_CACHE_LIMIT) batches.clear();
+        batches.set(batchId, hit);
+        // A batch not (yet) anchored or a failed read is not remembered.
+        hit.then((b) => { if (b === undefined) batches.delete(batchId); }, () => batches.delete(batchId));
+      }
+      return hit;
+    },
+    record: (recordId: string) => read<AnchoredRecord>('GetRecord', recordId),
+  };
+}
+
+type Check = VerificationReport['checks'][number];
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function headerOf(served: unknown): Partial<RecordHeader> | undefined {
+  if (!isObject(served) || !isObject(served.record) || !isObject(served.record.header)) return undefined;
+  return served.record.header;
+}
+
+/** The record id a served record claims, for reports and lookups ('' when it has none). */
+export function claimedRecordId(served: unknown): string {
+  const id = headerOf(served)?.recordId;
+  return typeof id === 'string' ? id : '';
+}
+
+// Recomputes every field's digest; the first malformed field fails the check.
+function fieldDigestsOf(header: Partial<RecordHeader>, fields: unknown): { digests?: Record<string, string>; detail?: string } {
+  if (!isObject(fields)) return { detail: 'the record has no fields object' };
+  let grades: Readonly<Record<string, number>>;
+  try {
+    grades = fieldGrades(String(header.recordType));
+  } catch {
+    return { detail: `unknown record type ${JSON.stringify(header.recordType)}` };
+  }
+  const digests: Record<string, string> = {};
+  for (const name of Object.keys(fields)) {
+    const f = fields[name];
+    if (!Object.hasOwn(grades, name)) return { detail: `field '${name}' is not a field of ${String(header.recordType)}` };
+    if (!isObject(f)) return { detail: `field '${name}' is not an object` };
+    const keys = Object.keys(f);
+    if (keys.length === 1 && typeof f.digest === 'string') {
+      if (!HEX64.test(f.digest)) return { detail: `withheld field '${name}': digest is not 64 lowercase hex` };
+      digests[name] = f.digest;
+    } else if (keys.length === 2 && 'value' in f && typeof f.salt === 'string') {
+      if (!SALT.test(f.salt)) return { detail: `field '${name}': salt is not base64url of at least 128 bits` };
+      try {
+        digests[name] = fieldDigest(name, f.value, f.salt);
+      } catch (e) {
+        return { detail: `field '${name}': ${(e as Error).message}` };
+      }
+    } else {
+      return { detail: `field '${name}' must be {value, salt} or {digest}` };
+    }
+  }
+  return { digests };
+}
+
+function headerProblem(header: Partial<RecordHeader> | undefined): string | undefined {
+  if (header === undefined) return 'the record has no header';
+  for (const k of ['recordId', 'recordType', 'subject', 'publisher', 'catalogueEntryId', 'issuedAt'] as const) {
+    if (typeof header[k] !== 'string') return `header.${k} is missing`;
+  }
+  return undefined;
+}
+
+/**
+ * Verifies one served record against what the ledger anchored. Never throws.
+ *
+ * @param served - as received (untrusted): `{record: {header, fields}, batchId, index, proof, root}`
+ * @param chain - the ledger's record (GetRecord of the claimed id) and its batch (GetBatch of
+ *   the ledger's batchId), undefined when the ledger has none
+ */
+export function verifyServedRecord(
+  served: unknown,
+  chain: { record: AnchoredRecord | undefined; batch: AnchoredBatch | undefined },
+  expect: Expectation,
+): VerificationReport {
+  const recordId = claimedRecordId(served);
+  const checks: Check[] = [];
+  const fail = (name: CheckName, detail: string): void => {
+    checks.push({ name, ok: false, detail });
+  };
+  const pass = (name: CheckName, detail?: string): void => {
+    checks.push(detail === undefined ? { name, ok: true } : { name, ok: true, detail });
+  };
+  const s = (isObject(served) ? served : {}) as Partial<Record<'record' | 'batchId' | 'index' | 'proof' | 'root', unknown>>;
+  const header = headerOf(served);
+  const { record, batch } = chain;
+
+  // fieldDigests
+  let leaf: string | undefined;
+  const headerIssue = headerProblem(header);
+  if (headerIssue !== undefined || header === undefined) {
+    fail('fieldDigests', headerIssue ?? 'the record has no header');
+  } else {
+    const { digests, detail } = fieldDigestsOf(header, (s.record as { fields?: unknown }).fields);
+    if (digests === undefined) fail('fieldDigests', detail ?? 'malformed fields');
+    else {
+      pass('fieldDigests');
+      try {
+        leaf = leafHash(header as RecordHeader, digests);
+      } catch (e) {
+        fail('leaf', `the header has no canonical form: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  // leaf: the recomputed leaf is the one anchored for this record id
+  if (leaf !== undefined) {
+    if (record === undefined) fail('leaf', `the ledger has no record ${recordId}`);
+    else if (leaf !== record.leafHash) fail('leaf', `recomputed leaf ${leaf} differs from the anchored leaf ${record.leafHash}`);
+    else pass('leaf');
+  } else if (!checks.some((c) => c.name === 'leaf')) {
+    fail('leaf', 'no leaf can be computed from a malformed record');
+  }
+
+  // merklePath: from the recomputed leaf to the anchored root, at the anchored index and size
+  const proof = s.proof;
+  if (leaf === undefined) fail('merklePath', 'no leaf to start the path from');
+  else if (record === undefined || batch === undefined) fail('merklePath', `the ledger has no anchored batch for record ${recordId}`);
+  else if (!Array.isArray(proof) || !proof.every((p) => typeof p === 'string')) fail('merklePath', 'the proof is not a list of hashes');
+  else if (!verifyInclusion(leaf, record.index, batch.size, proof, batch.root)) {
+    fail('merklePath', `the proof does not lead from the leaf at index ${record.index} of ${batch.size} to the anchored root ${batch.root}`);
+  } else pass('merklePath');
+
+  // anchor: what the publisher says about the record's place is what the ledger anchored
+  if (record === undefined) fail('anchor', `the ledger has no record ${recordId}`);
+  else if (batch === undefined) fail('anchor', `the ledger has no batch ${record.batchId}`);
+  else if (s.batchId !== record.batchId) fail('anchor', `served batch ${String(s.batchId)} is not the anchored batch ${record.batchId}`);
+  else if (s.index !== record.index) fail('anchor', `served index ${String(s.index)} is not the anchored index ${record.index}`);
+  else if (s.root !== batch.root) fail('anchor', `served root ${String(s.root)} is not the anchored root ${batch.root}`);
+  else if (header?.recordType !== record.recordType || header.catalogueEntryId !== record.catalogueEntryId) {
+    fail('anchor', `record type or catalogue entry differ from the anchored ${record.recordType} / ${record.catalogueEntryId}`);
+  } else pass('anchor');
+
+  // status
+  if (record === undefined) fail('status', 'unknown to the ledger');
+  else if (record.status === 'active') pass('status');
+  else if (record.status === 'disputed') pass('status', 'disputed: an objection by the subject is open (异议处理中)');
+  else if (record.status === 'superseded') fail('status', `superseded by ${record.supersededBy ?? 'a correcting record'}`);
+  else fail('status', `the record is ${record.status}`);
+
+  // publisher
+  if (header?.publisher !== expect.publisher) fail('publisher', `the header names ${String(header?.publisher)}, the records were fetched from ${expect.publisher}`);
+  else if (record !== undefined && record.publisher !== expect.publisher) fail('publisher', `anchored by ${record.publisher}, not ${expect.publisher}`);
+  else if (batch !== undefined && batch.publisher !== expect.publisher) fail('publisher', `batch anchored by ${batch.publisher}, not ${expect.publisher}`);
+  else pass('publisher');
+
+  // subject
+  if (expect.subject !== undefined && header?.subject !== expect.subject) fail('subject', `the header names ${String(header?.subject)}, the consent's subject is ${expect.subject}`);
+  else if (record !== undefined && header?.subject !== record.subject) fail('subject', `the header names ${String(header?.subject)}, the ledger ${record.subject}`);
+  else pass('subject');
+
+  const report: VerificationReport = { recordId, ok: checks.every((c) => c.ok), checks };
+  if (record !== undefined) report.status = record.status;
+  return report;
+}
+
+/**
+ * Verifies served records, reading their anchors from `source` (records concurrently, each
+ * batch once). A record whose claimed id is malformed is not looked up and fails.
+ */
+export async function verifyServedRecords(served: readonly unknown[], source: AnchorSource, expect: Expectation, concurrency = 32): Promise<VerificationReport[]> {
+  const reports: VerificationReport[] = new Array<VerificationReport>(served.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < served.length; i = next++) {
+      const item = served[i];
+      const id = claimedRecordId(item);
+      const record = ID.test(id) ? await source.record(id) : undefined;
+      const batch = record === undefined ? undefined : await source.batch(record.batchId);
+      reports[i] = verifyServedRecord(item, { record, batch }, expect);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, served.length) }, worker));
+  return reports;
+}
