@@ -35,6 +35,7 @@ export class FakeLedger implements LedgerClient {
 
   constructor(readonly mspId: string) {}
 
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- LedgerClient's signature
   submit<T>(contract: string, tx: string, ...args: string[]): Promise<{ result: T; txId: string; blockNumber: number }> {
     this.calls.push({ contract, tx, args });
     const txId = `tx${++this.#tx}`;
@@ -52,6 +53,7 @@ export class FakeLedger implements LedgerClient {
     return Promise.resolve({ result: result as T, txId, blockNumber });
   }
 
+   
   evaluate<T>(contract: string, tx: string, ...args: string[]): Promise<T> {
     this.calls.push({ contract, tx, args });
     try {

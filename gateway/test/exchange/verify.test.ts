@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import { buildMerkleTree, sealRecord, type SealedRecord } from '@credex/core';
+import { fixtureEnterprises, fixtureRecord, type RecordType } from '@credex/schemas';
+import { reduceToScope } from '../../src/exchange/scope';
+import type { AnchoredBatch, AnchoredRecord, ServedRecord } from '../../src/exchange/types';
+import { verifyServedRecord, verifyServedRecords, type AnchorSource, type VerificationReport } from '../../src/exchange/verify';
+
+const subject = fixtureEnterprises.subject.uscc;
+const types: RecordType[] = ['gov.admin-licence', 'gov.admin-penalty', 'gov.tax-grade', 'fin.loan-repayment', 'sc.receivable-confirmation'];
+
+function sealed(): SealedRecord[] {
+  return types.map((t) => {
+    const r = fixtureRecord(t, subject);
+    return sealRecord({ recordId: r.recordId, recordType: t, subject, publisher: 'GovMSP', catalogueEntryId: `cat-${t}`, issuedAt: r.issuedAt }, r.fields as Record<string, unknown>);
+  });
+}
+
+function world(): { served: ServedRecord[]; batch: AnchoredBatch; records: Map<string, AnchoredRecord> } {
+  const seals = sealed();
+  const tree = buildMerkleTree(seals.map((s) => s.leafHash));
+  const batch: AnchoredBatch = { batchId: 'b1', catalogueEntryId: 'cat-x', publisher: 'GovMSP', subject, recordType: 'gov.admin-licence', root: tree.root, size: tree.size, anchoredAt: '2026-11-01T08:00:00.000Z', txId: 'tx1' };
+  const records = new Map(seals.map((s, i): [string, AnchoredRecord] => [s.header.recordId, {
+    recordId: s.header.recordId, batchId: 'b1', index: i, leafHash: s.leafHash, publisher: 'GovMSP', subject,
+    recordType: s.header.recordType, catalogueEntryId: s.header.catalogueEntryId, status: 'active',
+  }]));
+  const served = seals.map((s, i): ServedRecord => ({ record: reduceToScope(s, { maxGrade: 2 }), batchId: 'b1', index: i, proof: tree.proof(i), root: tree.root }));
+  return { served, batch, records };
+}
+
+function verifyOne(served: unknown, w: ReturnType<typeof world>, id: string, expectPublisher = 'GovMSP'): VerificationReport {
+  return verifyServedRecord(served, { record: w.records.get(id), batch: w.batch }, { publisher: expectPublisher, subject });
+}
+
+function failing(r: VerificationReport): string[] {
+  return r.checks.filter((c) => !c.ok).map((c) => c.name);
+}
+
+function flip(s: string, at = 0): string {
+  const c = s[at] ?? 'a';
+  const flipped = String.fromCharCode(c.charCodeAt(0) ^ 1);
+  return s.slice(0, at) + flipped + s.slice(at + 1);
+}
+
+describe('verifyServedRecord', () => {
+  it('passes every check of every record reduced to grade 2 (withheld fields travel as digests)', () => {
+    const w = world();
+    for (const s of w.served) {
+      const r = verifyOne(s, w, s.record.header.recordId);
+      expect(r).toMatchObject({ recordId: s.record.header.recordId, ok: true, status: 'active' });
+      expect(r.checks.map((c) => c.name)).toEqual(['fieldDigests', 'leaf', 'merklePath', 'anchor', 'status', 'publisher', 'subject']);
+    }
+    const loan = w.served[3]?.record;
+    expect(loan?.fields.principalFen).toEqual({ digest: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown });
+    expect(loan?.fields.status).toMatchObject({ value: 'normal' });
+  });
+
+  it('a flipped bit in a field value fails the leaf (and so the path)', () => {
+    const w = world();
+    const s = structuredClone(w.served[0]) as ServedRecord;
+    const f = s.record.fields.licenceNumber as { value: string; salt: string };
+    f.value = flip(f.value, 3);
+    const r = verifyOne(s, w, s.record.header.recordId);
+    expect(r.ok).toBe(false);
+    expect(failing(r)).toEqual(['leaf', 'merklePath']);
+    expect(r.checks.find((c) => c.name === 'leaf')?.detail).toMatch(/differs from the anchored leaf/);
+  });
+
+  it('a flipped bit in a salt fails the leaf', () => {
+    const w = world();
+    const s = structuredClone(w.served[0]) as ServedRecord;
+    const f = s.record.fields.content as { value: string; salt: string };
+    f.salt = flip(f.salt, 5);
+    expect(failing(verifyOne(s, w, s.record.header.recordId))).toEqual(['leaf', 'merklePath']);
+  });
+
+  it('a flipped bit in a withheld digest fails the leaf; a digest that is no longer hex fails fieldDigests', () => {
+    const w = world();
+    const s = structuredClone(w.served[3]) as ServedRecord;
+    const f = s.record.fields.principalFen as { digest: string };
+    const original = f.digest;
+    f.digest = (original[0] === '0' ? '1' : '0') + original.slice(1);
+    expect(failing(verifyOne(s, w, s.record.header.recordId))).toEqual(['leaf', 'merklePath']);
+    f.digest = 'X' + original.slice(1);
+    const r = verifyOne(s, w, s.record.header.recordId);
+    expect(failing(r)).toEqual(['fieldDigests', 'leaf', 'merklePath']);
+    expect(r.checks[0]?.detail).toMatch(/principalFen/);
+  });
+
+  it('a flipped bit in a proof element fails the Merkle path only', () => {
+    const w = world();
+    const s = structuredClone(w.served[2]) as ServedRecord;
+    s.proof[1] = flip(s.proof[1] ?? '', 10);
+    const r = verifyOne(s, w, s.record.header.recordId);
+    expect(failing(r)).toEqual(['merklePath']);
+  });
+
+  it('a flipped bit in the served root fails the anchor; a flipped anchored root fails the path', () => {
+    const w = world();
+    const s = structuredClone(w.served[1]) as ServedRecord;
+    s.root = flip(s.root, 63);
+    expect(failing(verifyOne(s, w, s.record.header.recordId))).toEqual(['anchor']);
+    const w2 = world();
+    const s2 = w2.served[1] as ServedRecord;
+    const chainRoot = flip(w2.batch.root, 0);
+    const r = verifyServedRecord(s2, { record: w2.records.get(s2.record.header.recordId), batch: { ...w2.batch, root: chainRoot } }, { publisher: 'GovMSP', subject });
+    expect(failing(r)).toEqual(['merklePath', 'anchor']);
+  });
+
+  it('a flipped bit in the header (subject, publisher, issuedAt) fails the leaf and names the party', () => {
+    const w = world();
+    const s = structuredClone(w.served[0]) as ServedRecord;
+    s.record.header.issuedAt = flip(s.record.header.issuedAt, 3);
+    expect(failing(verifyOne(s, w, s.record.header.recordId))).toEqual(['leaf', 'merklePath']);
+    const p = structuredClone(w.served[0]) as ServedRecord;
+    p.record.header.publisher = 'CoreMSP';
+    expect(failing(verifyOne(p, w, p.record.header.recordId))).toEqual(['leaf', 'merklePath', 'publisher']);
+    const q = structuredClone(w.served[0]) as ServedRecord;
+    q.record.header.subject = fixtureEnterprises.other.uscc;
+    expect(failing(verifyOne(q, w, q.record.header.recordId))).toEqual(['leaf', 'merklePath', 'subject']);
+  });
+
+  it('records fetched from another publisher than the one anchoring them fail publisher', () => {
+    const w = world();
+    const s = w.served[0] as ServedRecord;
+    expect(failing(verifyOne(s, w, s.record.header.recordId, 'CoreMSP'))).toEqual(['publisher']);
+  });
+
+  it('reports the on-chain status: disputed passes with a note, superseded and withdrawn fail', () => {
+    const w = world();
+    const s = w.served[1] as ServedRecord;
+    const id = s.record.header.recordId;
+    const base = w.records.get(id) as AnchoredRecord;
+    const disputed = verifyServedRecord(s, { record: { ...base, status: 'disputed' }, batch: w.batch }, { publisher: 'GovMSP' });
+    expect(disputed).toMatchObject({ ok: true, status: 'disputed' });
+    expect(disputed.checks.find((c) => c.name === 'status')?.detail).toMatch(/objection/);
+    const superseded = verifyServedRecord(s, { record: { ...base, status: 'superseded', supersededBy: 'rec-2' }, batch: w.batch }, { publisher: 'GovMSP' });
+    expect(failing(superseded)).toEqual(['status']);
+    expect(superseded.checks.find((c) => c.name === 'status')?.detail).toBe('superseded by rec-2');
+    expect(failing(verifyServedRecord(s, { record: { ...base, status: 'withdrawn' }, batch: w.batch }, { publisher: 'GovMSP' }))).toEqual(['status']);
+  });
+
+  it('a record unknown to the ledger fails everything that needs the anchor', () => {
+    const w = world();
+    const s = w.served[0] as ServedRecord;
+    const r = verifyServedRecord(s, { record: undefined, batch: undefined }, { publisher: 'GovMSP', subject });
+    expect(failing(r)).toEqual(['leaf', 'merklePath', 'anchor', 'status']);
+    expect(r.status).toBeUndefined();
+  });
+
+  it('never throws on malformed input', () => {
+    const w = world();
+    for (const bad of [null, 42, 'x', [], {}, { record: {} }, { record: { header: { recordId: 1 } } }, { record: { header: (w.served[0] as ServedRecord).record.header, fields: { licenceNumber: { value: 1 } } } },
+      { record: { header: (w.served[0] as ServedRecord).record.header, fields: { notAField: { digest: 'a'.repeat(64) } } } }]) {
+      const r = verifyServedRecord(bad, { record: undefined, batch: undefined }, { publisher: 'GovMSP' });
+      expect(r.ok).toBe(false);
+      expect(r.checks[0]).toMatchObject({ name: 'fieldDigests', ok: false });
+    }
+  });
+});
+
+describe('verifyServedRecords', () => {
+  it('reads each record and its batch from the anchor source and keeps the order', async () => {
+    const w = world();
+    const reads: string[] = [];
+    const source: AnchorSource = {
+      batch: (id) => { reads.push(`batch:${id}`); return Promise.resolve(id === w.batch.batchId ? w.batch : undefined); },
+      record: (id) => { reads.push(`record:${id}`); return Promise.resolve(w.records.get(id)); },
+    };
+    const tampered = structuredClone(w.served[4]) as ServedRecord;
+    tampered.index = 0;
+    const reports = await verifyServedRecords([...w.served.slice(0, 4), tampered, { record: { header: { recordId: 'bad id!' } } }], source, { publisher: 'GovMSP', subject });
+    expect(reports.map((r) => r.ok)).toEqual([true, true, true, true, false, false]);
+    expect(reports.map((r) => r.recordId)).toEqual([...w.served.map((s) => s.record.header.recordId), 'bad id!']);
+    expect(failing(reports[4] as VerificationReport)).toEqual(['anchor']);
+    expect(reads.filter((r) => r.startsWith('record:'))).toHaveLength(5);
+  });
+});

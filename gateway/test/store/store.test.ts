@@ -1,0 +1,107 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { buildMerkleTree, sealRecord } from '@credex/core';
+import type { AnchorRequest, NewRecord, Store } from '../../src/store/store';
+import { openStore } from '../../src/store/store';
+import { tempDir } from '../helpers';
+
+const SUBJECT = '91350100M000100Y43';
+
+function batch(batchId: string, ids: string[], subject = SUBJECT): { request: AnchorRequest; records: NewRecord[] } {
+  const sealed = ids.map((recordId) => sealRecord(
+    { recordId, recordType: 'gov.tax-grade', subject, publisher: 'GovMSP', catalogueEntryId: 'e1', issuedAt: '2026-11-01T08:00:00.000Z' },
+    { grade: 'A', year: 2025 },
+  ));
+  const tree = buildMerkleTree(sealed.map((s) => s.leafHash));
+  return {
+    request: { batchId, catalogueEntryId: 'e1', root: tree.root, size: ids.length, records: sealed.map((s, index) => ({ recordId: s.header.recordId, leafHash: s.leafHash, index })) },
+    records: sealed.map((s, index) => ({ sealed: s, batchId, index, proof: tree.proof(index), contentHash: `h-${s.header.recordId}` })),
+  };
+}
+
+describe('store (LevelDB)', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let store: Store;
+  const dir = (): string => join(tmp.dir, 'db');
+  beforeEach(async () => {
+    tmp = tempDir();
+    store = await openStore(dir());
+  });
+  afterEach(async () => {
+    await store.close();
+    tmp.remove();
+  });
+
+  it('reads a missing key as undefined', async () => {
+    expect(await store.getRecord('nope')).toBeUndefined();
+    expect(await store.getBatch('nope')).toBeUndefined();
+    expect(await store.getRecords(['a', 'b'])).toEqual([undefined, undefined]);
+    expect(await store.contentHashes(['a'])).toEqual([undefined]);
+  });
+
+  it('stores batches unanchored with their outbox entries, then marks them anchored', async () => {
+    const a = batch('b1', ['r1', 'r2', 'r3']);
+    await store.putBatches([a.request], a.records, '2026-11-22T00:00:00.000Z');
+    const stored = await store.getRecord('r2');
+    expect(stored).toMatchObject({ batchId: 'b1', index: 1, root: a.request.root, anchored: false });
+    expect(stored?.txId).toBeUndefined();
+    expect(await store.outbox()).toEqual([a.request]);
+    expect(await store.contentHashes(['r1', 'r9'])).toEqual(['h-r1', undefined]);
+
+    await store.markAnchored('b1', 'tx-1', 7);
+    expect(await store.getRecord('r2')).toMatchObject({ anchored: true, txId: 'tx-1', blockNumber: 7 });
+    expect(await store.getBatch('b1')).toMatchObject({ anchored: true, txId: 'tx-1' });
+    expect(await store.outbox()).toEqual([]);
+  });
+
+  it('keeps what it acknowledged across a reopen, outbox included', async () => {
+    const a = batch('b1', ['r1']);
+    const b = batch('b2', ['r2']);
+    await store.putBatches([a.request, b.request], [...a.records, ...b.records], '2026-11-22T00:00:00.000Z');
+    await store.markAnchored('b1', 'tx-1', 3);
+    await store.close();
+    store = await openStore(dir());
+    expect(await store.getRecord('r1')).toMatchObject({ anchored: true, txId: 'tx-1' });
+    expect(await store.getRecord('r2')).toMatchObject({ anchored: false });
+    expect((await store.outbox()).map((r) => r.batchId)).toEqual(['b2']);
+  });
+
+  it('drops an unanchored batch with its records, index and hashes; refuses to drop an anchored one', async () => {
+    const a = batch('b1', ['r1', 'r2']);
+    await store.putBatches([a.request], a.records, '2026-11-22T00:00:00.000Z');
+    await store.dropBatch('b1');
+    expect(await store.getRecords(['r1', 'r2'])).toEqual([undefined, undefined]);
+    expect(await store.contentHashes(['r1'])).toEqual([undefined]);
+    expect(await store.listRecordsBySubject(SUBJECT)).toEqual([]);
+    expect(await store.outbox()).toEqual([]);
+    const b = batch('b2', ['r3']);
+    await store.putBatches([b.request], b.records, '2026-11-22T00:00:00.000Z');
+    await store.markAnchored('b2', 'tx', 1);
+    await expect(store.dropBatch('b2')).rejects.toMatchObject({ code: 'BATCH_ANCHORED' });
+  });
+
+  it('refuses to mark an unknown batch anchored', async () => {
+    await expect(store.markAnchored('nope', 'tx', 1)).rejects.toMatchObject({ code: 'BATCH_UNKNOWN' });
+  });
+
+  it('lists a subject\'s records only', async () => {
+    const a = batch('b1', ['r1', 'r2']);
+    const other = batch('b2', ['x1'], '91610131MA6W3QXF1' + 'X');
+    await store.putBatches([a.request, other.request], [...a.records, ...other.records], '2026-11-22T00:00:00.000Z');
+    expect((await store.listRecordsBySubject(SUBJECT)).map((r) => r.sealed.header.recordId)).toEqual(['r1', 'r2']);
+  });
+
+  it('claims a nonce once, also after a reopen, and again once it expired', async () => {
+    const later = Date.now() + 60_000;
+    expect(await store.nonces.claim('BankMSP', 'n1', later)).toBe(true);
+    expect(await store.nonces.claim('BankMSP', 'n1', later)).toBe(false);
+    expect(await store.nonces.claim('Bank2MSP', 'n1', later)).toBe(true);
+    const racing = await Promise.all([store.nonces.claim('BankMSP', 'n2', later), store.nonces.claim('BankMSP', 'n2', later)]);
+    expect(racing.filter(Boolean)).toHaveLength(1);
+    await store.close();
+    store = await openStore(dir());
+    expect(await store.nonces.claim('BankMSP', 'n1', later)).toBe(false);
+    expect(await store.nonces.claim('BankMSP', 'old', Date.now() - 1)).toBe(true);
+    expect(await store.nonces.claim('BankMSP', 'old', later)).toBe(true);
+  });
+});
