@@ -21,6 +21,8 @@ import enterpriseRoutes from './routes/enterprises/index';
 import objectionRoutes from './routes/objections/index';
 import organizationRoutes from './routes/organizations/index';
 import auditRoutes from './routes/audit/index';
+import exchangeRoutes from './routes/exchange/index';
+import fetchRoutes from './routes/fetch/index';
 
 /** Options of the application plugin. */
 export interface AppOptions {
@@ -55,7 +57,11 @@ export async function app(fastify: FastifyInstance, opts: AppOptions): Promise<v
     await staff.register(objectionRoutes, { prefix: '/v1/objections' });
     await staff.register(organizationRoutes, { prefix: '/v1/organizations' });
     await staff.register(auditRoutes, { prefix: '/v1/audit' });
+    await staff.register(fetchRoutes, { prefix: '/v1/fetch' });
   });
+
+  // Between organizations: authenticated by HTTP message signatures (G2), in a scope of its own.
+  await fastify.register(exchangeRoutes, { prefix: '/v1/exchange' });
 }
 
 /** Fastify server options for a gateway: limits, request ids, logging, strict validation. */

@@ -38,6 +38,7 @@ export function callerKey(request: FastifyRequest): string {
   if (token !== undefined) return 'staff:' + digest(token).toString('hex').slice(0, 16);
   const input = request.headers['signature-input'];
   const keyId = typeof input === 'string' ? /keyid="([^"]+)"/.exec(input)?.[1] : undefined;
-  if (keyId !== undefined) return 'org:' + keyId;
+  // The keyid is not verified yet here: keep a forged one from spending another org's budget.
+  if (keyId !== undefined) return `org:${keyId}@${request.ip}`;
   return 'ip:' + request.ip;
 }

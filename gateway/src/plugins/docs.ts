@@ -17,7 +17,12 @@ async function docsPlugin(app: FastifyInstance, opts: { mspId: string; publicUrl
         version: '0.1.0',
       },
       servers: [{ url: opts.publicUrl }],
-      components: { securitySchemes: { staffToken: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          staffToken: { type: 'http', scheme: 'bearer' },
+          httpMessageSignature: { type: 'apiKey', in: 'header', name: 'Signature', description: 'RFC 9421 HTTP Message Signature (ed25519) with Signature-Input and Content-Digest; keyid = the caller\'s MSP id' },
+        },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
