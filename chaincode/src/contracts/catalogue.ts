@@ -1,7 +1,7 @@
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { assertUscc } from '@credex/core';
 import { maxDataGrade } from '@credex/schemas';
-import { encode, getJson, listIndexed, parseId, parseJson, putIndex, putJson } from '../codec';
+import { encode, exists, listIndexed, parseId, parseJson, putIndex, putJson } from '../codec';
 import { CredexContract } from '../contract';
 import { fail } from '../errors';
 import { publisherRoleOf, roleOf } from '../governance';
@@ -39,7 +39,7 @@ export class CatalogueContract extends CredexContract {
     }
     await loadOrganization(ctx, publisher);
     const key = keys.entry(ctx.stub, entry.entryId);
-    if ((await getJson<EntryState>(ctx, key)) !== undefined) {
+    if (await exists(ctx, key)) {
       fail('ALREADY_EXISTS', `catalogue entry ${entry.entryId} already exists`);
     }
     await putJson(ctx, key, entry);

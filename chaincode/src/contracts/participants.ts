@@ -1,6 +1,6 @@
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { assertUscc } from '@credex/core';
-import { encode, getJson, listJson, parseArgument, parseId, putJson } from '../codec';
+import { encode, exists, getJson, listJson, parseArgument, parseId, putJson } from '../codec';
 import { CredexContract } from '../contract';
 import { fail } from '../errors';
 import { roleOf } from '../governance';
@@ -66,7 +66,7 @@ export class ParticipantsContract extends CredexContract {
     const input = parseArgument('enterprise', enterpriseJson);
     assertUscc(input.uscc);
     const key = keys.enterprise(ctx.stub, input.uscc);
-    if ((await getJson<EnterpriseState>(ctx, key)) !== undefined) {
+    if (await exists(ctx, key)) {
       fail('ALREADY_EXISTS', `enterprise ${input.uscc} is already registered; it rotates its key with RotateEnterpriseKey`);
     }
     const now = ledgerTime(ctx).iso;
