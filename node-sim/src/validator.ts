@@ -111,14 +111,15 @@ async function validateBlock(
     else checkEnvelope(opts, tx, pending[i]?.creatorVerified === true, (code, reason) => { reject(i, code, reason); });
   });
 
-  // Duplicates: against the ledger, then later occurrences within the block (Fabric's markTXIdDuplicates).
-  const inLedger = await opts.ledger.hasTxs(parsed.map((tx) => tx.txId));
+  // Duplicates among the transactions that passed so far, as Fabric's txvalidator: against the
+  // ledger, then later occurrences within the block (markTXIdDuplicates).
+  const candidates = parsed.flatMap((tx, i) => (codes[i] === Code.VALID ? [{ i, txId: tx.txId }] : []));
+  const inLedger = await opts.ledger.hasTxs(candidates.map((c) => c.txId));
   const seen = new Set<string>();
-  parsed.forEach((tx, i) => {
-    if (tx.txId === '') return;
-    if (inLedger[i] === true) reject(i, Code.DUPLICATE_TXID, `tx id ${tx.txId} is already in the ledger`);
-    else if (seen.has(tx.txId)) reject(i, Code.DUPLICATE_TXID, `tx id ${tx.txId} occurs earlier in the block`);
-    seen.add(tx.txId);
+  candidates.forEach(({ i, txId }, j) => {
+    if (inLedger[j] === true) reject(i, Code.DUPLICATE_TXID, `tx id ${txId} is already in the ledger`);
+    else if (seen.has(txId)) reject(i, Code.DUPLICATE_TXID, `tx id ${txId} occurs earlier in the block`);
+    seen.add(txId);
   });
 
   parsed.forEach((tx, i) => {

@@ -179,6 +179,13 @@ describe('commit-time validation', () => {
     expect(a.txId).toBe(b.txId);
     expect(await commitBlock([a.envelope, b.envelope])).toEqual([Code.VALID, Code.DUPLICATE_TXID]);
     expect(await value('e')).toBe('first');
+    const firstBlock = ledger.height() - 1;
+    // A later tx with that id failing an earlier check is not a duplicate for Fabric either,
+    // but the tx id keeps answering with its first occurrence.
+    const forged = tx(writesOf({ e: 'third' }), { nonce, badProposalHash: true });
+    expect(await commitBlock([forged.envelope])).toEqual([Code.INVALID_ENDORSER_TRANSACTION]);
+    expect(await ledger.getTxStatus(a.txId)).toEqual({ blockNumber: firstBlock, txIndex: 0, code: Code.VALID });
+    expect(await value('e')).toBe('first');
   });
 
   it('enforces MAJORITY of 4: one or two endorsements, bad or repeated signatures fail', async () => {

@@ -279,6 +279,7 @@ class LevelLedger implements Ledger {
     const ops: BatchOp[] = [{ type: 'put', sublevel: this.blocks, key: blockKey(number), value: bytes }];
     this.pushStateOps(ops, updates, number);
     this.pushHistoryOps(ops, updates, number);
+    updates.txIndex = await this.unindexed(updates.txIndex, new Set());
     this.pushTxIndexOps(ops, updates, number);
     const lastHash = blockHeaderHash(headerInfo(header));
     ops.push(
@@ -338,10 +339,22 @@ class LevelLedger implements Ledger {
     ops.push({ type: 'put', sublevel: this.historyDb, key: Buffer.from(SAVEPOINT_KEY), value: encodeSavepoint(number) });
   }
 
-  private pushTxIndexOps(ops: BatchOp[], updates: BlockUpdates, number: number, skip?: Set<string>): void {
+  /**
+   * The index entries whose tx id is neither indexed yet nor in `seen` (which this adds them to):
+   * a tx id answers with its first occurrence, as Fabric's index returns the lowest block.
+   */
+  private async unindexed(entries: BlockUpdates['txIndex'], seen: Set<string>): Promise<BlockUpdates['txIndex']> {
+    if (entries.length === 0) return entries;
+    const present = await this.txIndexDb.getMany(entries.map((e) => e.txId));
+    return entries.filter(({ txId }, i) => {
+      if (present[i] !== undefined || seen.has(txId)) return false;
+      seen.add(txId);
+      return true;
+    });
+  }
+
+  private pushTxIndexOps(ops: BatchOp[], updates: BlockUpdates, number: number): void {
     for (const { txId, entry } of updates.txIndex) {
-      if (skip?.has(txId) === true) continue;
-      skip?.add(txId);
       ops.push({ type: 'put', sublevel: this.txIndexDb, key: txId, value: encodeTxIndexValue(entry) });
     }
     ops.push({ type: 'put', sublevel: this.txIndexDb, key: SAVEPOINT_KEY, value: encodeSavepoint(number) });
@@ -384,13 +397,14 @@ class LevelLedger implements Ledger {
       if (savepoint === this.blockHeight - 1) continue;
       // Without a savepoint the sublevel may hold leftovers of a partial deletion: start clean.
       if (savepoint < 0) await store.db.clear();
-      await this.replay(savepoint + 1, store.push);
+      await this.replay(savepoint + 1, store.push, store.db === this.txIndexDb);
     }
   }
 
   private async replay(
     from: number,
-    push: (ops: BatchOp[], updates: BlockUpdates, number: number, seen?: Set<string>) => void,
+    push: (ops: BatchOp[], updates: BlockUpdates, number: number) => void,
+    indexing: boolean,
   ): Promise<void> {
     const seen = new Set<string>();
     for (let start = from; start < this.blockHeight; start += REPLAY_CHUNK) {
@@ -403,7 +417,9 @@ class LevelLedger implements Ledger {
         if (codes?.length !== envelopes.length) {
           throw new LedgerError('LEDGER_CORRUPT', `block ${n} lacks a complete TRANSACTIONS_FILTER`, { blockNumber: n });
         }
-        push(ops, blockUpdates(n, envelopes.map(parseEnvelope), codes), n, seen);
+        const updates = blockUpdates(n, envelopes.map(parseEnvelope), codes);
+        if (indexing) updates.txIndex = await this.unindexed(updates.txIndex, seen);
+        push(ops, updates, n);
       }
       await this.write(ops);
     }
