@@ -80,6 +80,18 @@ export function createSimChannel(opts: {
     return identity;
   }
 
+  // Every endorsing peer checks the same new tx id at about the same time: one ledger read serves them all.
+  const lookups = new Map<string, Promise<boolean>>();
+  async function isKnownTx(txId: string): Promise<boolean> {
+    if (ordering.has(txId)) return true;
+    let lookup = lookups.get(txId);
+    if (lookup === undefined) {
+      lookup = ledger.hasTx(txId).finally(() => lookups.delete(txId));
+      lookups.set(txId, lookup);
+    }
+    return lookup;
+  }
+
   async function broadcast(envelopeBytes: Uint8Array): Promise<void> {
     const txId = txIdOf(envelopeBytes);
     ordering.add(txId);
@@ -89,7 +101,7 @@ export function createSimChannel(opts: {
       ordering.delete(txId);
       throw new BroadcastError(broadcastStatus((err as { code?: unknown }).code), (err as Error).message);
     }
-    void opts.commits.waitForTx(txId).finally(() => ordering.delete(txId));
+    opts.commits.onCommitted(txId, () => ordering.delete(txId));
   }
 
   return {
@@ -101,7 +113,7 @@ export function createSimChannel(opts: {
     ledger,
     msp,
     commits: opts.commits,
-    isKnownTx: async (txId) => ordering.has(txId) || (await ledger.hasTx(txId)),
+    isKnownTx,
     broadcast,
     authenticate,
   };

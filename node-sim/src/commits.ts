@@ -8,6 +8,7 @@ import type { Ledger } from './ledger/ledger';
 
 /** Index of TRANSACTIONS_FILTER in common.BlockMetadata (common.BlockMetadataIndex). */
 const TRANSACTIONS_FILTER = 2;
+const DUPLICATE_TXID = peer.TxValidationCode.DUPLICATE_TXID;
 
 /** One transaction of a committed block, as the events services need it. */
 export interface CommittedTx {
@@ -63,6 +64,8 @@ function parseTx(envelopeBytes: Uint8Array, code: number): CommittedTx {
 export interface CommitFeed {
   /** Resolves when `txId` is committed (at once if it already is). Rejects with an AbortError on `signal`. */
   waitForTx(txId: string, signal?: AbortSignal): Promise<{ code: number; blockNumber: number }>;
+  /** Calls `listener` once `txId` commits from now on (no ledger lookup); returns a cancel function. */
+  onCommitted(txId: string, listener: () => void): () => void;
   /** Committed blocks from `start` on, waiting for new ones, until `signal` aborts (then it returns). */
   follow(start: number, signal: AbortSignal): AsyncGenerator<CommittedBlock>;
   close(): void;
@@ -72,16 +75,25 @@ export interface CommitFeed {
 export function createCommitFeed(ledger: Ledger): CommitFeed {
   const txWaiters = new Map<string, Set<(r: { code: number; blockNumber: number }) => void>>();
   const heightWaiters = new Set<() => void>();
+  // Statuses of the latest commits, so a commit-status request right after the commit needs no
+  // ledger read. Fabric reports a transaction id's first commit, so a later duplicate is not cached.
+  const recent = new Map<string, { code: number; blockNumber: number }>();
+  const RECENT_MAX = 20_000;
 
   const unsubscribe = ledger.onBlock((blockNumber, bytes) => {
-    if (txWaiters.size > 0) {
+    {
       for (const tx of parseBlock(bytes).txs) {
+        if (tx.code !== DUPLICATE_TXID && !recent.has(tx.txId)) recent.set(tx.txId, { code: tx.code, blockNumber });
         const waiters = txWaiters.get(tx.txId);
         if (waiters === undefined) continue;
         // Fabric reports the first commit of a transaction id; a later duplicate does not change it.
         txWaiters.delete(tx.txId);
         for (const resolve of waiters) resolve({ code: tx.code, blockNumber });
       }
+    }
+    for (const txId of recent.keys()) {
+      if (recent.size <= RECENT_MAX) break;
+      recent.delete(txId);
     }
     const wake = [...heightWaiters];
     heightWaiters.clear();
@@ -115,6 +127,8 @@ export function createCommitFeed(ledger: Ledger): CommitFeed {
     };
     try {
       // Registered first, looked up second: a commit in between is not missed.
+      const cached = recent.get(txId);
+      if (cached !== undefined) return cached;
       const known = await ledger.getTx(txId);
       if (known !== undefined) return { code: known.code, blockNumber: known.blockNumber };
       if (signal === undefined) return await committed;
@@ -130,6 +144,20 @@ export function createCommitFeed(ledger: Ledger): CommitFeed {
     } finally {
       forget();
     }
+  }
+
+  function onCommitted(txId: string, listener: () => void): () => void {
+    let waiters = txWaiters.get(txId);
+    if (waiters === undefined) txWaiters.set(txId, (waiters = new Set()));
+    const once = (): void => {
+      listener();
+    };
+    waiters.add(once);
+    return () => {
+      const set = txWaiters.get(txId);
+      set?.delete(once);
+      if (set?.size === 0) txWaiters.delete(txId);
+    };
   }
 
   async function* follow(start: number, signal: AbortSignal): AsyncGenerator<CommittedBlock> {
@@ -148,6 +176,7 @@ export function createCommitFeed(ledger: Ledger): CommitFeed {
 
   return {
     waitForTx,
+    onCommitted,
     follow,
     close: () => {
       unsubscribe();
