@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointers, EndorseError, GatewayError, type Network } from '@hyperledger/fabric-gateway';
 import { common, peer } from '@hyperledger/fabric-protos';
 import { startSimNetwork, verifyBlockChain, type SimNetwork } from '../../src/index';
-import { ensureOrgMaterial } from '../../src/msp/material';
+import { ensureOrgMaterial, issueIdentity } from '../../src/msp/material';
 import { connectTo, KV_CHAINCODE_DIR, take, tempDir, utf8, type Connection } from './helpers';
 
 const VALID = peer.TxValidationCode.VALID;
@@ -266,6 +266,26 @@ describe('endorsement policy and proposal checks', () => {
     } finally {
       blocks.close();
     }
+  });
+
+  it('rejects an expired identity of a channel member', async () => {
+    const bankOrg = await ensureOrgMaterial(sim.dataDir, 'BankMSP');
+    const expired = await issueIdentity(bankOrg, {
+      cn: 'expired-user',
+      role: 'client',
+      notBefore: new Date(Date.now() - 48 * 3600_000),
+      notAfter: new Date(Date.now() - 24 * 3600_000),
+    });
+    const conn = connectTo(sim, 'BankMSP', expired);
+    try {
+      const contract = conn.gateway.getNetwork(sim.channel).getContract(sim.chaincodeName);
+      const err = await contract.submitTransaction('Put', 'expired', 'x').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(EndorseError);
+      expect((err as EndorseError).details[0]?.message).toContain('access denied: channel [credex] creator org [BankMSP]');
+    } finally {
+      conn.close();
+    }
+    expect(utf8(await bankNet.getContract(sim.chaincodeName).evaluateTransaction('Get', 'expired'))).toBe('');
   });
 
   it('rejects an identity issued by a CA that is not its MSP’s', async () => {
