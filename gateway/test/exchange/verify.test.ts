@@ -11,7 +11,7 @@ const types: RecordType[] = ['gov.admin-licence', 'gov.admin-penalty', 'gov.tax-
 function sealed(): SealedRecord[] {
   return types.map((t) => {
     const r = fixtureRecord(t, subject);
-    return sealRecord({ recordId: r.recordId, recordType: t, subject, publisher: 'GovMSP', catalogueEntryId: `cat-${t}`, issuedAt: r.issuedAt }, r.fields as Record<string, unknown>);
+    return sealRecord({ recordId: r.recordId, recordType: t, subject, publisher: 'GovMSP', catalogueEntryId: `cat-${t}`, issuedAt: r.issuedAt }, r.fields as unknown as Record<string, unknown>);
   });
 }
 

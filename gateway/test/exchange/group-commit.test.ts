@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { credexError } from '@credex/core';
+import { createAccessRegistrar, type AccessItem, type SubmitLedger } from '../../src/exchange/group-commit';
+
+// The layer under the registrar: a ledger whose RecordAccess refuses accesses named "bad-*".
+class RecordingLedger implements SubmitLedger {
+  readonly groups: string[][] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  failNext: Error | undefined;
+
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- SubmitLedger's signature
+  async submit<T>(contract: string, tx: string, arg: string): Promise<{ result: T; txId: string; blockNumber: number }> {
+    expect([contract, tx]).toEqual(['access', 'RecordAccess']);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    await new Promise((r) => setTimeout(r, 5));
+    this.inFlight--;
+    const { accesses } = JSON.parse(arg) as { accesses: AccessItem[] };
+    this.groups.push(accesses.map((a) => a.accessId));
+    if (this.failNext !== undefined) {
+      const e = this.failNext;
+      this.failNext = undefined;
+      throw e;
+    }
+    const results = accesses.map((a) => (a.accessId.startsWith('bad')
+      ? { accessId: a.accessId, ok: false, code: 'CONSENT_REVOKED', message: 'revoked' }
+      : { accessId: a.accessId, ok: true, fee: 200, usesLeft: 3 }));
+    return { result: { results } as T, txId: `tx${this.groups.length}`, blockNumber: this.groups.length };
+  }
+}
+
+function access(id: string): AccessItem {
+  return {
+    accessId: id,
+    consentId: 'c'.repeat(64),
+    recordIds: ['r1'],
+    request: { statement: { consentId: 'c'.repeat(64), grantee: 'BankMSP', purpose: 'LOAN_APPLICATION', recordIds: ['r1'], nonce: `nonce-${id}-0000000`, created: '2026-11-22T00:00:00.000Z' }, signature: 'sig' },
+  };
+}
+
+async function settle<T>(p: Promise<T>): Promise<T | string> {
+  try {
+    return await p;
+  } catch (e) {
+    return (e as { code?: string }).code ?? 'ERR';
+  }
+}
+
+describe('createAccessRegistrar', () => {
+  it('registers accesses arriving together in one transaction and gives each its own result', async () => {
+    const ledger = new RecordingLedger();
+    const registrar = createAccessRegistrar(ledger, { windowMs: 5 });
+    const results = await Promise.all(['a1', 'bad1', 'a2'].map((id) => settle(registrar.register(access(id)))));
+    expect(ledger.groups).toEqual([['a1', 'bad1', 'a2']]);
+    expect(results[0]).toEqual({ accessId: 'a1', txId: 'tx1', blockNumber: 1, fee: 200, usesLeft: 3 });
+    expect(results[1]).toBe('CONSENT_REVOKED');
+    expect(results[2]).toMatchObject({ accessId: 'a2', txId: 'tx1' });
+  });
+
+  it('keeps one transaction in flight; what arrives meanwhile forms the next group', async () => {
+    const ledger = new RecordingLedger();
+    const registrar = createAccessRegistrar(ledger, { windowMs: 1 });
+    const first = registrar.register(access('x1'));
+    await new Promise((r) => setTimeout(r, 3));
+    const later = ['x2', 'x3', 'x4'].map((id) => registrar.register(access(id)));
+    await Promise.all([first, ...later]);
+    expect(ledger.maxInFlight).toBe(1);
+    expect(ledger.groups).toEqual([['x1'], ['x2', 'x3', 'x4']]);
+  });
+
+  it('splits at maxGroup', async () => {
+    const ledger = new RecordingLedger();
+    const registrar = createAccessRegistrar(ledger, { windowMs: 1, maxGroup: 2 });
+    await Promise.all(['m1', 'm2', 'm3', 'm4', 'm5'].map((id) => registrar.register(access(id))));
+    expect(ledger.groups).toEqual([['m1', 'm2'], ['m3', 'm4'], ['m5']]);
+  });
+
+  it('a failed transaction fails every access of its group, and the next group still goes', async () => {
+    const ledger = new RecordingLedger();
+    ledger.failNext = credexError('LEDGER_UNAVAILABLE', 'down');
+    const registrar = createAccessRegistrar(ledger, { windowMs: 1 });
+    const failed = await Promise.all(['f1', 'f2'].map((id) => settle(registrar.register(access(id)))));
+    expect(failed).toEqual(['LEDGER_UNAVAILABLE', 'LEDGER_UNAVAILABLE']);
+    await expect(registrar.register(access('f3'))).resolves.toMatchObject({ accessId: 'f3' });
+  });
+
+  it('drain waits for pending registrations', async () => {
+    const ledger = new RecordingLedger();
+    const registrar = createAccessRegistrar(ledger, { windowMs: 50 });
+    const pending = registrar.register(access('d1'));
+    await registrar.drain();
+    expect(ledger.groups).toEqual([['d1']]);
+    await expect(pending).resolves.toMatchObject({ accessId: 'd1' });
+  });
+});
