@@ -94,9 +94,9 @@ export class FakeStub {
   }
 
   putState(key: string, value: Uint8Array): Promise<void> {
-    if (key.length === 0) throw new Error('key must not be empty');
+    if (key.length === 0) return Promise.reject(new Error('key must not be empty'));
     // Fabric would take an empty value for a delete; the chaincode must never rely on that.
-    if (value.length === 0) throw new Error(`empty value for ${JSON.stringify(key)}`);
+    if (value.length === 0) return Promise.reject(new Error(`empty value for ${JSON.stringify(key)}`));
     this.writes.set(key, Uint8Array.from(value));
     return Promise.resolve();
   }
