@@ -107,8 +107,9 @@ async function validateBlock(
   };
 
   parsed.forEach((tx, i) => {
-    if (tx.code !== Code.VALID) reject(i, tx.code, tx.reason);
-    else checkEnvelope(opts, tx, pending[i]?.creatorVerified === true, (code, reason) => { reject(i, code, reason); });
+    checkEnvelope(opts, tx, pending[i]?.creatorVerified === true, (code, reason) => {
+      reject(i, code, reason);
+    });
   });
 
   // Duplicates among the transactions that passed so far, as Fabric's txvalidator: against the
@@ -132,12 +133,28 @@ async function validateBlock(
   return { codes, reasons, parsed };
 }
 
+/** Fabric's ValidateTransaction order: headers, creator and signature, then type and body, then channel. */
 function checkEnvelope(
   opts: ValidatorOptions,
   tx: ParsedEnvelope,
   creatorVerified: boolean,
   reject: (code: number, reason: string) => void,
 ): void {
+  if (tx.code !== Code.VALID && tx.failedIn !== 'body') {
+    reject(tx.code, tx.reason);
+    return;
+  }
+  if (!creatorVerified) {
+    const creator = deserialize(opts.msp, tx.creator);
+    if (typeof creator === 'string') {
+      reject(Code.BAD_CREATOR_SIGNATURE, `creator: ${creator}`);
+      return;
+    }
+    if (!opts.msp.verify(creator, tx.payload, tx.signature)) {
+      reject(Code.BAD_CREATOR_SIGNATURE, 'envelope signature does not verify against the creator');
+      return;
+    }
+  }
   if (tx.headerType !== common.HeaderType.ENDORSER_TRANSACTION) {
     if (tx.headerType === common.HeaderType.CONFIG) {
       reject(Code.INVALID_CONFIG_TRANSACTION, 'config updates are not supported after the genesis block');
@@ -146,20 +163,16 @@ function checkEnvelope(
     }
     return;
   }
+  // Problems of the transaction body count only once the creator's signature holds.
+  if (tx.code !== Code.VALID) {
+    reject(tx.code, tx.reason);
+    return;
+  }
   if (tx.channelId !== opts.channelId) {
     reject(Code.TARGET_CHAIN_NOT_FOUND, `channel ${tx.channelId} is not ${opts.channelId}`);
     return;
   }
-  if (tx.action === undefined) {
-    reject(Code.INVALID_ENDORSER_TRANSACTION, 'no endorsed action');
-    return;
-  }
-  if (creatorVerified) return;
-  const creator = deserialize(opts.msp, tx.creator);
-  if (typeof creator === 'string') reject(Code.BAD_CREATOR_SIGNATURE, `creator: ${creator}`);
-  else if (!opts.msp.verify(creator, tx.payload, tx.signature)) {
-    reject(Code.BAD_CREATOR_SIGNATURE, 'envelope signature does not verify against the creator');
-  }
+  if (tx.action === undefined) reject(Code.INVALID_ENDORSER_TRANSACTION, 'no endorsed action');
 }
 
 function deserialize(msp: MspRegistry, serialized: Uint8Array): ValidatedIdentity | string {

@@ -254,6 +254,7 @@ describe('creator checks at validation', () => {
         stale.envelope,
         wrongChannel.envelope,
         new Uint8Array([1, 2, 3]),
+        buildEndorsedTx({ channelId: CHANNEL, chaincodeName: CHAINCODE, creator: org(m, 'BankMSP').client, endorsers: majority(m), rwset: writesOf({ x: '1' }), badCreatorSignature: true, badProposalHash: true }).envelope,
       ]);
       expect([...result.codes]).toEqual([
         Code.VALID,
@@ -262,6 +263,7 @@ describe('creator checks at validation', () => {
         Code.BAD_CREATOR_SIGNATURE,
         Code.TARGET_CHAIN_NOT_FOUND,
         Code.BAD_PAYLOAD,
+        Code.BAD_CREATOR_SIGNATURE, // the signature is checked before the transaction body
       ]);
       expect(result.reasons[2]).toMatch(/UNKNOWN_MSP|UNTRUSTED_CERT/);
       expect(result.reasons[3]).toMatch(/CERT_EXPIRED/);

@@ -28,6 +28,11 @@ export interface ParsedEnvelope {
   /** `TxValidationCode` for structural problems, `VALID` (0) otherwise. */
   code: number;
   reason: string;
+  /**
+   * Where a problem was found: in the envelope and its headers (checked before the creator's
+   * signature, as in Fabric's ValidateTransaction), or in the transaction body (checked after it).
+   */
+  failedIn?: 'header' | 'body';
   /** From the channel header; '' when the header could not be read. */
   txId: string;
   channelId: string;
@@ -58,9 +63,10 @@ export function parseEnvelope(envelopeBytes: Uint8Array): ParsedEnvelope {
     payload: EMPTY,
     signature: EMPTY,
   };
-  const fail = (code: number, reason: string): ParsedEnvelope => {
+  const fail = (code: number, reason: string, failedIn: 'header' | 'body' = 'header'): ParsedEnvelope => {
     parsed.code = code;
     parsed.reason = reason;
+    parsed.failedIn = failedIn;
     return parsed;
   };
   if (envelopeBytes.length === 0) return fail(Code.NIL_ENVELOPE, 'empty envelope');
@@ -79,11 +85,13 @@ export function parseEnvelope(envelopeBytes: Uint8Array): ParsedEnvelope {
 
   const channelHeaderBytes = header.getChannelHeader_asU8();
   const signatureHeaderBytes = header.getSignatureHeader_asU8();
+  let epoch: number;
   try {
     const channelHeader = common.ChannelHeader.deserializeBinary(channelHeaderBytes);
     parsed.txId = channelHeader.getTxId();
     parsed.channelId = channelHeader.getChannelId();
     parsed.headerType = channelHeader.getType();
+    epoch = channelHeader.getEpoch();
     const ts = channelHeader.getTimestamp();
     if (ts !== undefined) parsed.timestamp = { seconds: ts.getSeconds(), nanos: ts.getNanos() };
   } catch {
@@ -99,16 +107,17 @@ export function parseEnvelope(envelopeBytes: Uint8Array): ParsedEnvelope {
   if (parsed.creator.length === 0 || parsed.nonce.length === 0) {
     return fail(Code.BAD_COMMON_HEADER, 'signature header lacks creator or nonce');
   }
+  if (epoch !== 0) return fail(Code.BAD_COMMON_HEADER, `channel header epoch must be 0, not ${epoch}`);
   if (parsed.headerType !== common.HeaderType.ENDORSER_TRANSACTION) return parsed;
 
   if (parsed.txId !== computeTxId(parsed.nonce, parsed.creator)) {
-    return fail(Code.BAD_PROPOSAL_TXID, 'tx id is not sha256(nonce || creator)');
+    return fail(Code.BAD_PROPOSAL_TXID, 'tx id is not sha256(nonce || creator)', 'body');
   }
   try {
-    parsed.action = readEndorsedAction(payload.getData_asU8(), channelHeaderBytes, signatureHeaderBytes);
+    parsed.action = readEndorsedAction(payload.getData_asU8(), channelHeaderBytes);
   } catch (e) {
     const known = e instanceof EnvelopeCodeError;
-    return fail(known ? e.code : Code.BAD_PAYLOAD, known ? e.message : 'transaction does not decode');
+    return fail(known ? e.code : Code.INVALID_ENDORSER_TRANSACTION, known ? e.message : 'transaction does not decode', 'body');
   }
   return parsed;
 }
@@ -143,24 +152,26 @@ class EnvelopeCodeError extends Error {
   }
 }
 
-function readEndorsedAction(
-  data: Uint8Array,
-  channelHeader: Uint8Array,
-  signatureHeader: Uint8Array,
-): EndorsedAction {
+/** Fabric's validateEndorserTransaction, then the chaincode action the validator needs. */
+function readEndorsedAction(data: Uint8Array, channelHeader: Uint8Array): EndorsedAction {
   const actions = peer.Transaction.deserializeBinary(data).getActionsList();
   const first = actions[0];
-  if (first === undefined) throw new EnvelopeCodeError(Code.NIL_TXACTION, 'transaction has no action');
-  if (actions.length !== 1) {
-    throw new EnvelopeCodeError(Code.INVALID_ENDORSER_TRANSACTION, 'transaction must have exactly one action');
+  if (first === undefined || actions.length !== 1) {
+    throw new EnvelopeCodeError(Code.INVALID_ENDORSER_TRANSACTION, `a transaction has exactly one action, not ${actions.length}`);
+  }
+  // The proposal's signature header, as the action carries it.
+  const actionHeader = first.getHeader_asU8();
+  const actionSignatureHeader = common.SignatureHeader.deserializeBinary(actionHeader);
+  if (actionSignatureHeader.getNonce_asU8().length === 0 || actionSignatureHeader.getCreator_asU8().length === 0) {
+    throw new EnvelopeCodeError(Code.INVALID_ENDORSER_TRANSACTION, 'action header lacks creator or nonce');
   }
   const actionPayload = peer.ChaincodeActionPayload.deserializeBinary(first.getPayload_asU8());
   const endorsed = actionPayload.getAction();
-  if (endorsed === undefined) throw new EnvelopeCodeError(Code.NIL_TXACTION, 'action has no endorsed action');
+  if (endorsed === undefined) throw new EnvelopeCodeError(Code.INVALID_ENDORSER_TRANSACTION, 'action has no endorsed action');
 
   const prpBytes = endorsed.getProposalResponsePayload_asU8();
   const prp = peer.ProposalResponsePayload.deserializeBinary(prpBytes);
-  const expectedHash = proposalHash(channelHeader, signatureHeader, actionPayload.getChaincodeProposalPayload_asU8());
+  const expectedHash = proposalHash(channelHeader, actionHeader, actionPayload.getChaincodeProposalPayload_asU8());
   if (!Buffer.from(prp.getProposalHash_asU8()).equals(expectedHash)) {
     throw new EnvelopeCodeError(
       Code.INVALID_ENDORSER_TRANSACTION,
