@@ -5,9 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointers, EndorseError, GatewayError, type Network } from '@hyperledger/fabric-gateway';
-import { common, peer } from '@hyperledger/fabric-protos';
+import { X509Certificate, verify } from 'node:crypto';
+import { common, gateway as gatewayProtos, msp, peer } from '@hyperledger/fabric-protos';
 import { startSimNetwork, verifyBlockChain, type SimNetwork } from '../../src/index';
 import { ensureOrgMaterial, issueIdentity } from '../../src/msp/material';
+import { signDer } from '../../src/msp/msp';
 import { connectTo, KV_CHAINCODE_DIR, take, tempDir, utf8, type Connection } from './helpers';
 
 const VALID = peer.TxValidationCode.VALID;
@@ -317,6 +319,47 @@ describe('endorsement policy and proposal checks', () => {
     } finally {
       await other.remove();
     }
+  });
+});
+
+describe('protos.Endorser', () => {
+  it('answers ProcessProposal with a response signed by the peer over payload || endorser', async () => {
+    const contract = bankNet.getContract(sim.chaincodeName);
+    const proposal = contract.newProposal('Get', { arguments: ['greeting'] });
+    const signedProposal = gatewayProtos.ProposedTransaction.deserializeBinary(proposal.getBytes()).getProposal()!;
+    const client = sim.orgs.get('BankMSP')!.identities.client;
+    signedProposal.setSignature(signDer(client.keyPem, signedProposal.getProposalBytes_asU8()));
+
+    const response = await new Promise<peer.ProposalResponse>((resolve, reject) => {
+      bank.client.makeUnaryRequest(
+        '/protos.Endorser/ProcessProposal',
+        (m: peer.SignedProposal) => Buffer.from(m.serializeBinary()),
+        (b: Buffer) => peer.ProposalResponse.deserializeBinary(b),
+        signedProposal,
+        (err, value) => { err ? reject(err) : resolve(value!); },
+      );
+    });
+    expect(response.getResponse()?.getStatus()).toBe(200);
+    const endorsement = response.getEndorsement()!;
+    const endorser = msp.SerializedIdentity.deserializeBinary(endorsement.getEndorser_asU8());
+    expect(endorser.getMspid()).toBe('BankMSP');
+    const signedBytes = Buffer.concat([response.getPayload_asU8(), endorsement.getEndorser_asU8()]);
+    const peerCert = new X509Certificate(Buffer.from(endorser.getIdBytes_asU8()));
+    expect(verify('sha256', signedBytes, peerCert.publicKey, endorsement.getSignature_asU8())).toBe(true);
+    expect(peerCert.subject).toContain('OU=peer');
+
+    // A proposal signed by someone else is refused with Fabric's message.
+    signedProposal.setSignature(signDer(sim.orgs.get('GovMSP')!.identities.client.keyPem, signedProposal.getProposalBytes_asU8()));
+    const err = await new Promise<unknown>((resolve) => {
+      bank.client.makeUnaryRequest(
+        '/protos.Endorser/ProcessProposal',
+        (m: peer.SignedProposal) => Buffer.from(m.serializeBinary()),
+        (b: Buffer) => peer.ProposalResponse.deserializeBinary(b),
+        signedProposal,
+        (e) => { resolve(e); },
+      );
+    });
+    expect((err as Error).message).toContain('access denied: channel [credex] creator org [BankMSP]');
   });
 });
 
