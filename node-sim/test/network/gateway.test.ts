@@ -336,7 +336,10 @@ describe('protos.Endorser', () => {
         (m: peer.SignedProposal) => Buffer.from(m.serializeBinary()),
         (b: Buffer) => peer.ProposalResponse.deserializeBinary(b),
         signedProposal,
-        (err, value) => { err ? reject(err) : resolve(value!); },
+        (err, value) => {
+          if (err) reject(err);
+          else resolve(value!);
+        },
       );
     });
     expect(response.getResponse()?.getStatus()).toBe(200);
