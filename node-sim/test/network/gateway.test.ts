@@ -303,6 +303,22 @@ describe('endorsement policy and proposal checks', () => {
         const submitErr = await contract.submitTransaction('Put', 'rogue', 'x').catch((e: unknown) => e);
         expect(submitErr).toBeInstanceOf(EndorseError);
         expect((submitErr as EndorseError).details[0]?.message).toContain('access denied');
+        // Deliver answers a non-member with status FORBIDDEN (403) instead of blocks.
+        const blocks = await conn.gateway.getNetwork(sim.channel).getBlockEvents({ startBlock: 0n });
+        try {
+          const deliverErr = await take(blocks, 1).catch((e: unknown) => e);
+          expect((deliverErr as Error).message).toBe(`Unexpected status response: ${common.Status.FORBIDDEN}`);
+        } finally {
+          blocks.close();
+        }
+        // ChaincodeEvents and CommitStatus refuse it with PERMISSION_DENIED.
+        const events = await conn.gateway.getNetwork(sim.channel).getChaincodeEvents(sim.chaincodeName, { startBlock: 0n });
+        try {
+          const eventsErr = await take(events, 1).catch((e: unknown) => e);
+          expect((eventsErr as GatewayError).code).toBe(7);
+        } finally {
+          events.close();
+        }
       } finally {
         conn.close();
       }
