@@ -272,8 +272,9 @@ class LevelLedger implements Ledger {
     }
     const txs = parsed ?? envelopes.map(parseEnvelope);
     const updates = blockUpdates(number, txs, codes);
-    const hash = commitHash(codes, updates, this.lastCommitHash);
-    setMetadata(block, common.BlockMetadataIndex.COMMIT_HASH, metadataBytes(hash));
+    // As in Fabric, the commit hash chain starts at block 1 (block 0 is written at channel creation).
+    const hash = number === 0 ? new Uint8Array(0) : commitHash(codes, updates, this.lastCommitHash);
+    if (number > 0) setMetadata(block, common.BlockMetadataIndex.COMMIT_HASH, metadataBytes(hash));
     const bytes = block.serializeBinary();
 
     const ops: BatchOp[] = [{ type: 'put', sublevel: this.blocks, key: blockKey(number), value: bytes }];
