@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
+import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { GatewayConfig } from './config';
 import type { LedgerClient } from './ledger/client';
@@ -78,7 +79,8 @@ export function serverOptions(config: GatewayConfig, logger: FastifyServerOption
 /** Builds a ready gateway (not listening): for `server.ts` and for tests with `inject`. */
 export async function buildApp(opts: AppOptions & { logger?: FastifyServerOptions['logger'] }): Promise<FastifyInstance> {
   const fastify = Fastify(serverOptions(opts.config, opts.logger));
-  await fastify.register(app, opts);
+  // Not encapsulated, so the returned instance carries the decorations (config, ledger, store…).
+  await fastify.register(fp(app, { name: 'credex-gateway', fastify: '5.x' }), opts);
   await fastify.ready();
   return fastify;
 }
