@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { gateway, peer as peerProtos } from '@hyperledger/fabric-protos';
-import { createSimChannel } from './channel';
+import { createSimChannel, type SimChannel } from './channel';
 import { createChaincodeRuntime } from './chaincode';
 import type { ChaincodeRuntime } from './chaincode/types';
 import { createCommitFeed } from './commits';
@@ -192,7 +192,7 @@ async function start(opts: ResolvedSimOptions, running: Running): Promise<SimNet
   };
 }
 
-function createPeerServer(p: SimPeer, peers: ReadonlyMap<string, SimPeer>, channel: ReturnType<typeof createSimChannel>): grpc.Server {
+function createPeerServer(p: SimPeer, peers: ReadonlyMap<string, SimPeer>, channel: SimChannel): grpc.Server {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': 100 * 1024 * 1024,
     'grpc.max_send_message_length': 100 * 1024 * 1024,
