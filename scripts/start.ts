@@ -174,7 +174,7 @@ async function main(): Promise<void> {
   writeFileSync(runFile, JSON.stringify({ pid: process.pid, state: 'starting' }) + '\n');
   ensureChaincodeBuilt(say);
 
-  let network: SimNetwork | undefined;
+  const running: { network?: SimNetwork } = {};
   const gateways: RunningGateway[] = [];
   let stopping = false;
   const stop = async (why: string, code: number): Promise<void> => {
@@ -184,7 +184,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 20_000);
     force.unref();
     for (const g of gateways.splice(0)) await g.close().catch((e: unknown) => process.stderr.write(`${g.mspId} gateway: ${String(e)}\n`));
-    await network?.stop().catch((e: unknown) => process.stderr.write(`node-sim: ${String(e)}\n`));
+    await running.network?.stop().catch((e: unknown) => process.stderr.write(`node-sim: ${String(e)}\n`));
     rmSync(runFile, { force: true });
     say('stopped.');
     process.exit(code);
@@ -193,7 +193,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM', 0));
 
   say(`starting node-sim (GovMSP, BankMSP, CoreMSP, AuditMSP) in ${join(opts.dataDir, 'sim')}…`);
-  network = await startSimNetwork({ dataDir: join(opts.dataDir, 'sim'), orgs: [...ORGS] });
+  const network = await startSimNetwork({ dataDir: join(opts.dataDir, 'sim'), orgs: [...ORGS] });
+  running.network = network;
 
   const configFiles = ORGS.map((mspId, i) => ensureGatewayConfig(opts.dataDir, mspId, opts.portBase + i + 1));
   let gatewayError: string | undefined;

@@ -45,7 +45,7 @@ export interface Command {
   summary: string;
   /** Who uses it: enterprise, publisher, bank, auditor, anyone. */
   audience: 'enterprise' | 'publisher' | 'bank' | 'auditor' | 'anyone';
-  positionals?: { name: string; description: string; optional?: boolean }[];
+  positionals?: { name: string; description: string; optional?: boolean; /** the last one may repeat */ variadic?: boolean }[];
   options: Record<string, OptionSpec>;
   /** Extra lines at the end of --help (examples). */
   examples?: string[];
@@ -85,7 +85,7 @@ export function parseCommandArgs(command: Command, argv: string[]): Args {
   if (parsed.positionals.length < required) {
     throw usageError('USAGE', `missing <${specs[parsed.positionals.length]?.name ?? 'argument'}> (see credex ${command.path.join(' ')} --help)`);
   }
-  if (parsed.positionals.length > specs.length) {
+  if (parsed.positionals.length > specs.length && specs[specs.length - 1]?.variadic !== true) {
     throw usageError('USAGE', `unexpected argument '${parsed.positionals[specs.length] ?? ''}' (see credex ${command.path.join(' ')} --help)`);
   }
   return { values, positionals: parsed.positionals };
@@ -122,7 +122,7 @@ export function int(args: Args, name: string, fallback: number, min = 0, max = N
 
 /** The --help text of a command. */
 export function helpText(command: Command): string {
-  const pos = (command.positionals ?? []).map((p) => (p.optional === true ? `[${p.name}]` : `<${p.name}>`)).join(' ');
+  const pos = (command.positionals ?? []).map((p) => (p.optional === true ? `[${p.name}]` : `<${p.name}>`) + (p.variadic === true ? '…' : '')).join(' ');
   const lines = [`Usage: credex ${command.path.join(' ')} [options]${pos === '' ? '' : ' ' + pos}`, '', command.summary, ''];
   if ((command.positionals ?? []).length > 0) {
     lines.push('Arguments:');

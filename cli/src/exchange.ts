@@ -126,6 +126,7 @@ export class GatewayClient {
   }
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the body's type
 function parseBody<T>(res: Response, text: string, target: GatewayTarget): T {
   let parsed: unknown;
   try {

@@ -12,7 +12,7 @@ export interface SavedRecord {
   record: { header: RecordHeader; fields: Record<string, { value: unknown; salt: string } | { digest: string }> };
   batchId?: string;
   index?: number;
-  proof: string[];
+  proof?: string[];
   root?: string;
 }
 
@@ -54,15 +54,20 @@ export function verifySaved(saved: SavedRecord, chain: ChainView): Verification 
   if (leaf !== undefined && onChain !== undefined) {
     check('leaf', leaf === onChain.leafHash, leaf === onChain.leafHash ? undefined : `recomputed leaf ${leaf} is not the anchored ${onChain.leafHash}`);
   } else check('leaf', false, 'no leaf to compare');
-  if (leaf !== undefined && onChain !== undefined && batch !== undefined) {
+  if (saved.proof === undefined) {
+    // The ledger anchors each record's leaf by id, so the leaf check already binds the record.
+    check('merklePath', true, 'no proof in the file; the record\'s leaf is anchored on chain by its id');
+  } else if (leaf !== undefined && onChain !== undefined && batch !== undefined) {
     const ok = Array.isArray(saved.proof) && verifyInclusion(leaf, onChain.index, batch.size, saved.proof, batch.root);
     check('merklePath', ok, ok ? `to root ${batch.root}` : `the proof does not lead to the anchored root ${batch.root}`);
   } else check('merklePath', false, 'no anchored batch to check against');
   if (onChain !== undefined) {
     check('publisher', onChain.publisher === header.publisher, onChain.publisher === header.publisher ? undefined : `anchored by ${onChain.publisher}, the record says ${header.publisher}`);
     check('subject', onChain.subject === header.subject, onChain.subject === header.subject ? undefined : `anchored for ${onChain.subject}, the record says ${header.subject}`);
-    const current = onChain.status === 'active';
-    check('status', current, current ? 'active' : `${onChain.status}${onChain.supersededBy === undefined ? '' : `, superseded by ${onChain.supersededBy}`}`);
+    // A disputed record is still the publisher's current word (异议处理中); a superseded one is not.
+    if (onChain.status === 'active') check('status', true, 'active');
+    else if (onChain.status === 'disputed') check('status', true, 'disputed: an objection by the subject is open (异议处理中)');
+    else check('status', false, `${onChain.status}${onChain.supersededBy === undefined ? '' : ` by ${onChain.supersededBy}`}`);
   }
   return { recordId, ok: checks.every((c) => c.ok), ...(onChain === undefined ? {} : { status: onChain.status }), checks };
 }

@@ -88,7 +88,7 @@ async function checkLedgerDirectly(configFile: string, onBlock: (n: number, heig
     if (check.ok && check.currentBlockHash !== info.currentBlockHash) {
       return { ok: false, height: info.height, blockNumber: info.height - 1, reason: 'the peer\'s current block hash is not the hash of its last block' };
     }
-    return check as LedgerCheck;
+    return check;
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     if (code === 'LEDGER_UNAVAILABLE' || code === 'LEDGER_TIMEOUT') throw new CliError(code, (e as Error).message, EXIT.UNREACHABLE);

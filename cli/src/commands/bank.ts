@@ -5,8 +5,9 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from '../command';
-import { required } from '../command';
+import { required, str } from '../command';
 import { CliError, EXIT, usageError } from '../errors';
+import type { GatewayClient } from '../exchange';
 import { DEFAULT_ORG, gatewayClient } from '../exchange';
 import { table } from '../format';
 import { progressBar } from '../progress';
@@ -16,56 +17,74 @@ import { verifySaved } from '../verify';
 /** A verification report per record, as the bank's gateway returns it. */
 interface Report { recordId: string; ok: boolean; status?: string; checks: { name: string; ok: boolean; detail?: string }[] }
 
-/** The bank gateway's answer to a fetch (routes/fetch). */
+/** The bank gateway's answer to POST /v1/fetch (one publisher). */
 interface FetchAnswer {
-  consentId?: string;
-  records: (SavedRecord & { publisher?: string })[];
-  reports: Report[];
-  accesses?: { publisher: string; accessId: string; txId: string }[];
-  notServed?: { recordId: string; code: string; message: string }[];
+  publisher: string;
+  accessId: string;
+  txId: string;
+  records: { record?: SavedRecord['record']; report: Report; batchId?: string; index?: number; proof?: string[]; root?: string }[];
+  notServed: { recordId: string; code: string; message: string }[];
 }
+
+interface ConsentView { consentId: string; subject: string; grantee: string; status: string; statement: { purpose: string; scope: { catalogueEntryIds?: string[]; recordTypes?: string[] } } }
+interface EntryView { entryId: string; publisher: string; recordType: string; status: string }
 
 function safeName(recordId: string): string {
   return recordId.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
+/** The publishers holding records a consent covers, from the catalogue. */
+async function publishersOf(gw: GatewayClient, consent: ConsentView): Promise<string[]> {
+  const { entries } = await gw.request<{ entries: EntryView[] }>('GET', `/v1/catalogue?subject=${consent.subject}`);
+  const { catalogueEntryIds, recordTypes } = consent.statement.scope;
+  const covered = entries.filter((e) => (catalogueEntryIds?.includes(e.entryId) ?? false) || (recordTypes?.includes(e.recordType) ?? false));
+  return [...new Set(covered.map((e) => e.publisher))].sort();
+}
+
 export const fetchCmd: Command = {
   path: ['fetch'],
   audience: 'bank',
-  summary: 'Fetch the records a consent covers, from every publisher, through this bank\'s gateway: each access is registered on chain first, every record is verified; records and report.json are written to --out.',
+  summary: 'Fetch the records a consent covers from each publisher, through this bank\'s gateway: each access is registered on chain before anything is served, every record is verified; records and report.json are written to --out.',
   options: {
     consent: { type: 'string', value: '<consentId>', description: 'the consent to fetch under (required)' },
     out: { type: 'string', short: 'o', value: '<dir>', description: 'directory for the records and report.json (required)' },
-    purpose: { type: 'string', value: '<code>', description: 'purpose of use (default: the consent\'s)' },
+    publisher: { type: 'string', value: '<MSP id>', description: 'fetch from this publisher only (default: every publisher the consent covers)' },
   },
   examples: ['credex fetch --consent 3f2a… --out ./xian-records'],
   async run(args, io) {
     const consentId = required(args, 'consent', 'fetch');
     if (!/^[0-9a-f]{64}$/.test(consentId)) throw usageError('CONSENT_ID_INVALID', `a consent id is 64 lowercase hex characters, not '${consentId}'`);
     const out = resolve(io.cwd, required(args, 'out', 'fetch'));
-    if (existsSync(out) && !statIsDir(out)) throw usageError('OUT_INVALID', `${out} exists and is not a directory`);
+    if (existsSync(out) && !statSync(out).isDirectory()) throw usageError('OUT_INVALID', `${out} exists and is not a directory`);
     const gw = gatewayClient(args, io, DEFAULT_ORG.bank);
-    const purpose = typeof args.values.purpose === 'string' ? args.values.purpose : undefined;
-    const answer = await gw.request<FetchAnswer>('POST', '/v1/fetch', { consentId, ...(purpose === undefined ? {} : { purpose }) });
+    const only = str(args, 'publisher');
+    const consent = await gw.request<ConsentView>('GET', `/v1/consents/${consentId}`);
+    const publishers = only === undefined ? await publishersOf(gw, consent) : [only];
+    if (publishers.length === 0) throw new CliError('NOTHING_COVERED', `no catalogue entry about ${consent.subject} is covered by consent ${consentId}`, EXIT.REFUSED);
+    const answers: FetchAnswer[] = [];
+    for (const publisher of publishers) answers.push(await gw.request<FetchAnswer>('POST', '/v1/fetch', { consentId, publisher }));
     mkdirSync(out, { recursive: true });
     const files: string[] = [];
-    for (const r of answer.records) {
-      const file = join(out, `${safeName(r.record.header.recordId)}.json`);
-      writeFileSync(file, JSON.stringify(r, null, 2) + '\n');
-      files.push(file);
+    const reports: (Report & { publisher: string })[] = [];
+    for (const a of answers) {
+      for (const r of a.records) {
+        reports.push({ publisher: a.publisher, ...r.report });
+        if (r.record === undefined) continue;
+        const file = join(out, `${safeName(r.record.header.recordId)}.json`);
+        writeFileSync(file, JSON.stringify({ ...r, publisher: a.publisher, accessId: a.accessId, txId: a.txId }, null, 2) + '\n');
+        files.push(file);
+      }
     }
-    writeFileSync(join(out, 'report.json'), JSON.stringify({ consentId, fetchedAt: new Date(io.now()).toISOString(), reports: answer.reports, accesses: answer.accesses ?? [], notServed: answer.notServed ?? [] }, null, 2) + '\n');
-    const failed = answer.reports.filter((r) => !r.ok);
-    const rows = answer.reports.map((r) => [r.recordId, r.ok ? 'verified' : 'FAILED', r.status ?? '', r.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail ?? ''}`).join('; ')]);
-    const human = `Fetched ${String(answer.records.length)} record(s) under consent ${consentId} into ${out}:\n${table(['record', 'verification', 'status', 'problems'], rows)}${(answer.notServed ?? []).length > 0 ? `\nNot served: ${(answer.notServed ?? []).map((n) => `${n.recordId} (${n.code})`).join(', ')}` : ''}`;
-    if (failed.length > 0) throw new CliError('VERIFICATION_FAILED', `${String(failed.length)} record(s) failed verification; see ${join(out, 'report.json')}`, EXIT.REFUSED);
-    return { human, json: { out, files, ...answer } };
+    const accesses = answers.map((a) => ({ publisher: a.publisher, accessId: a.accessId, txId: a.txId }));
+    const notServed = answers.flatMap((a) => a.notServed.map((n) => ({ publisher: a.publisher, ...n })));
+    writeFileSync(join(out, 'report.json'), JSON.stringify({ consentId, subject: consent.subject, fetchedAt: new Date(io.now()).toISOString(), accesses, reports, notServed }, null, 2) + '\n');
+    const rows = reports.map((r) => [r.recordId, r.publisher, r.ok ? 'verified' : 'FAILED', r.status ?? '', r.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail ?? ''}`).join('; ')]);
+    const failed = reports.filter((r) => !r.ok);
+    if (failed.length > 0) throw new CliError('VERIFICATION_FAILED', `${String(failed.length)} record(s) failed verification and were not saved; see ${join(out, 'report.json')}`, EXIT.REFUSED);
+    const human = `Fetched ${String(files.length)} record(s) about ${consent.subject} under consent ${consentId} into ${out}:\n${table(['record', 'publisher', 'verification', 'status', 'problems'], rows)}\n${accesses.map((a) => `  access ${a.accessId} registered by ${a.publisher} in transaction ${a.txId}`).join('\n')}${notServed.length > 0 ? `\nNot served: ${notServed.map((n) => `${n.recordId} (${n.code})`).join(', ')}` : ''}`;
+    return { human, json: { out, files, consentId, subject: consent.subject, accesses, reports, notServed } };
   },
 };
-
-function statIsDir(path: string): boolean {
-  return statSync(path).isDirectory();
-}
 
 /** Reads what the ledger says about a record, through a gateway's auditor view. */
 export async function chainViewOf(gw: ReturnType<typeof gatewayClient>, recordId: string): Promise<ChainView> {
@@ -87,8 +106,8 @@ function readSaved(file: string): SavedRecord {
   }
   const s = raw as Partial<SavedRecord>;
   const header = (s.record as { header?: { recordId?: unknown } } | undefined)?.header;
-  if (typeof s !== 'object' || typeof header?.recordId !== 'string' || typeof s.record?.fields !== 'object' || !Array.isArray(s.proof)) {
-    throw usageError('RECORD_FILE_INVALID', `${file} is not a record file written by credex fetch ({record: {header, fields}, proof, …})`);
+  if (typeof s !== 'object' || typeof header?.recordId !== 'string' || typeof s.record?.fields !== 'object') {
+    throw usageError('RECORD_FILE_INVALID', `${file} is not a record file written by credex fetch ({record: {header, fields}, …})`);
   }
   return s as SavedRecord;
 }
@@ -97,7 +116,7 @@ export const verify: Command = {
   path: ['verify'],
   audience: 'bank',
   summary: 'Verify saved record files again, offline from the publisher: recompute digests and leaf, walk the Merkle path to the root anchored on the ledger, check status, publisher and subject.',
-  positionals: [{ name: 'file', description: 'a record file written by credex fetch (more may follow)' }],
+  positionals: [{ name: 'file', description: 'record files written by credex fetch', variadic: true }],
   options: {},
   async run(args, io) {
     const files = args.positionals.map((f) => resolve(io.cwd, f));
@@ -112,7 +131,7 @@ export const verify: Command = {
     }
     bar.finish();
     const rows = results.map((r) => [r.recordId, r.ok ? 'ok' : 'FAILED', r.status ?? '', r.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail ?? ''}`).join('; ')]);
-    const human = `${table(['record', 'verification', 'status', 'problems'], rows)}`;
+    const human = table(['record', 'verification', 'status', 'problems'], rows);
     const failed = results.filter((r) => !r.ok);
     if (failed.length > 0) {
       const first = failed[0];

@@ -4,7 +4,7 @@
  * Statements are signed here, locally, with the enterprise's key; gateways only submit them.
  */
 import { resolve } from 'node:path';
-import { newSalt, signStatement, statementId } from '@credex/core';
+import { newSalt, normalizeUscc, signStatement, statementId } from '@credex/core';
 import type { Command, Outcome } from '../command';
 import { int, list, required, str } from '../command';
 import { usageError } from '../errors';
@@ -62,6 +62,23 @@ export const register: Command = {
     const gw = gatewayClient(args, io, DEFAULT_ORG.government);
     const res = await gw.request<{ txId: string }>('POST', '/v1/enterprises', { uscc, name, publicKey: key.publicKey });
     return { human: `Registered ${name} (${uscc}) with key ${short(key.publicKey, 12)} through ${gw.target.mspId}; transaction ${res.txId}`, json: res };
+  },
+};
+
+export const enterpriseShow: Command = {
+  path: ['enterprise', 'show'],
+  audience: 'anyone',
+  summary: 'An enterprise as registered on chain: its name, current public key and key history.',
+  positionals: [{ name: 'USCC', description: 'the enterprise\'s 统一社会信用代码' }],
+  options: {},
+  async run(args, io) {
+    const uscc = normalizeUscc(args.positionals[0] ?? '');
+    const gw = gatewayClient(args, io, DEFAULT_ORG.government);
+    const e = await gw.request<{ uscc: string; name: string; publicKey: string; keyValidFrom: string; keyHistory: unknown[]; registeredBy: string; registeredAt: string }>('GET', `/v1/enterprises/${uscc}`);
+    return {
+      human: `${e.name} (${e.uscc})\n${fieldsBlock([['public key', e.publicKey], ['key valid from', e.keyValidFrom], ['earlier keys', String(e.keyHistory.length)], ['registered by', `${e.registeredBy} at ${e.registeredAt}`]])}`,
+      json: e,
+    };
   },
 };
 
@@ -209,5 +226,5 @@ export const object: Command = {
 };
 
 /** The enterprise's commands. */
-export const enterpriseCommands: Command[] = [keyNew, register, consentGrant, consentRevoke, consentList, accesses, object];
+export const enterpriseCommands: Command[] = [keyNew, register, enterpriseShow, consentGrant, consentRevoke, consentList, accesses, object];
 
