@@ -152,6 +152,14 @@ describe('commit-time validation', () => {
     ];
     const ranged = tx({ ...writesOf({ sum4: 'x' }), rangeQueries: [{ startKey: 'r/', endKey: 'r0', itrExhausted: true, reads: reads2 }] });
     expect(await commitBlock([tx(writesOf({ 'r/2': null })).envelope, ranged.envelope])).toEqual([Code.VALID, Code.PHANTOM_READ_CONFLICT]);
+
+    // Within one block: an insertion between two read keys by an earlier valid tx; writes at the
+    // exclusive end key or before the start key do not matter.
+    const reads3 = [reads2[0], reads2[2]].filter((r) => r !== undefined);
+    const inserted = tx({ ...writesOf({ sum5: 'x' }), rangeQueries: [{ startKey: 'r/', endKey: 'r0', itrExhausted: true, reads: reads3 }] });
+    const untouched = tx({ ...writesOf({ sum6: 'x' }), rangeQueries: [{ startKey: 'r/', endKey: 'r0', itrExhausted: true, reads: reads3 }] });
+    expect(await commitBlock([tx(writesOf({ r0: 'end key is exclusive', 'r.': 'before start' })).envelope, untouched.envelope])).toEqual([Code.VALID, Code.VALID]);
+    expect(await commitBlock([tx(writesOf({ 'r/25': 'new' })).envelope, inserted.envelope])).toEqual([Code.VALID, Code.PHANTOM_READ_CONFLICT]);
   });
 
   it('checks an unexhausted range only up to the last key read', async () => {
