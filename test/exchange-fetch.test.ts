@@ -190,6 +190,20 @@ describe('exchange between organizations over node-sim', () => {
       + published.filter((r) => r.subject === Y.uscc).length + published.filter((r) => r.recordType === 'gov.tax-grade' && r.subject === X.uscc).length);
   }, 120_000);
 
+  it('group commit: concurrent fetches share registering transactions, and each answer names the committed transaction that registered it', async () => {
+    const { BankMSP: bank, GovMSP: gov } = w.gw;
+    const answers = await Promise.all(Array.from({ length: 12 }, () => rawExchange(gov, '/v1/exchange/fetch',
+      { consentId: c1, request: accessRequest(bank, c1, ['g-lic-X']) }, { keyId: 'BankMSP', secretKey: bank.config.keys.requestKey.secretKey })));
+    expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 12 }, () => 200));
+    const txIds = answers.map((a) => a.body.txId as string);
+    expect(new Set(answers.map((a) => a.body.accessId)).size).toBe(12);
+    expect(new Set(txIds).size).toBeLessThan(12);
+    for (const a of answers) {
+      const onChain = await w.gw.AuditMSP.app.ledger.evaluate<{ txId: string; recordIds: string[]; grantee: string }>('access', 'GetAccess', a.body.accessId as string);
+      expect(onChain).toMatchObject({ txId: a.body.txId, recordIds: ['g-lic-X'], grantee: 'BankMSP' });
+    }
+  });
+
   it('replay, stale created, wrong key, tampered body, unknown keyid, no signature → 401 and nothing registered', async () => {
     const { BankMSP: bank, Bank2MSP: bank2, GovMSP: gov } = w.gw;
     const before = await accessCount(w);
