@@ -130,7 +130,7 @@ async function startOwn(dataDir: string): Promise<ChildProcess> {
   });
   await new Promise<void>((ready, failed) => {
     let buffered = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
       const line = buffered.split('\n').find((l) => l.startsWith('{'));
       if (line === undefined) return;
@@ -268,7 +268,7 @@ async function story(dataDir: string, work: string): Promise<void> {
   step('异议申诉', 'the enterprise objects to the penalty record; it is flagged disputed at once');
   const penaltyId = recordIds['gov.admin-penalty'] ?? '';
   const objection = await must(dataDir, ['object', penaltyId, '--key', keyFile, '--reason', '该处罚已于2025年8月履行完毕并整改到位，公示信息未更新整改情况']);
-  const objectionId = String((objection.objection as { objectionId: string }).objectionId);
+  const objectionId = (objection.objection as { objectionId: string }).objectionId;
   const disputed = await must(dataDir, ['audit', 'record', penaltyId, '--org', 'AuditMSP']);
   expect((disputed.record as { status: string }).status === 'disputed', `record ${penaltyId} disputed`);
   ok(`objection ${objectionId.slice(0, 16)}… filed; ${penaltyId} is now disputed (异议处理中), answer due in 20 days`);
