@@ -230,7 +230,7 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
     const prepared = prepare(input, entry, opts.supersedes);
     progress('validated', total);
 
-    const { requests, ids } = await exclusively(async () => {
+    const { requests, ids, earlier, placed } = await exclusively(async () => {
       const unique = new Map<string, PreparedRecord>();
       for (const p of prepared) {
         const seen = unique.get(p.record.recordId);
@@ -246,9 +246,11 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
         throw credexError('RECORD_CONFLICT', `${conflicts.length} record id(s) were published before with other content; correct a record by superseding it`, { recordIds: conflicts.slice(0, 100) });
       }
       const fresh = ids.filter((_, i) => hashes[i] === undefined).map((id) => unique.get(id) as PreparedRecord);
+      const earlier = ids.filter((_, i) => hashes[i] !== undefined);
       const sealed = fresh.map((p) => seal(p.record, input.catalogueEntryId));
       progress('sealed', total);
       const requests: AnchorRequest[] = [];
+      const placed = new Map<string, PublishedRecord>();
       const records: NewRecord[] = [];
       const createdAt = new Date().toISOString();
       for (const part of chunk(sealed)) {
@@ -263,11 +265,13 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
         });
         part.forEach((s, index) => {
           const contentHash = unique.get(s.header.recordId)?.contentHash ?? '';
-          records.push({ sealed: s, batchId, index, proof: tree.proof(index), contentHash });
+          const proof = tree.proof(index);
+          records.push({ sealed: s, batchId, index, proof, contentHash });
+          placed.set(s.header.recordId, { recordId: s.header.recordId, leafHash: s.leafHash, batchId, index, size: part.length, proof, root: tree.root, txId: '' });
         });
       }
       if (requests.length > 0) await store.putBatches(requests, records, createdAt);
-      return { requests, ids };
+      return { requests, ids, earlier, placed };
     });
     progress('stored', total);
 
@@ -278,25 +282,35 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
       progress('anchored', anchored);
     }));
 
+    // The new records' anchors, as just committed.
+    for (const request of requests) {
+      const batch = await store.getBatch(request.batchId);
+      if (batch?.anchored !== true || batch.txId === undefined) throw credexError('RECORD_UNANCHORED', `batch ${request.batchId} is not anchored`);
+      for (const r of request.records) {
+        const p = placed.get(r.recordId);
+        if (p === undefined) continue;
+        p.txId = batch.txId;
+        if (batch.blockNumber !== undefined && batch.blockNumber >= 0) p.blockNumber = batch.blockNumber;
+      }
+    }
     // Records published earlier (same content) may still sit in the outbox of a crashed publish.
-    let stored = await store.getRecords(ids);
+    let stored = await store.getRecords(earlier);
     const unanchored = new Set(stored.filter((r) => r !== undefined && !r.anchored).map((r) => (r as StoredRecord).batchId));
     if (unanchored.size > 0) {
       await ensureAnchored(unanchored, opts.log);
-      stored = await store.getRecords(ids);
+      stored = await store.getRecords(earlier);
     }
     const sizes = new Map<string, number>();
-    const out: PublishedRecord[] = [];
     for (const [i, r] of stored.entries()) {
-      if (r === undefined) throw credexError('RECORD_LOST', `record ${ids[i] ?? ''} vanished while publishing`);
+      if (r === undefined) throw credexError('RECORD_LOST', `record ${earlier[i] ?? ''} vanished while publishing`);
       let size = sizes.get(r.batchId);
       if (size === undefined) {
         size = (await store.getBatch(r.batchId))?.size ?? 0;
         sizes.set(r.batchId, size);
       }
-      out.push(toPublished(r, size));
+      placed.set(r.sealed.header.recordId, toPublished(r, size));
     }
-    return out;
+    return ids.map((id) => placed.get(id) ?? (() => { throw credexError('RECORD_LOST', `record ${id} vanished while publishing`); })());
   }
 
   async function replayOutbox(log: FastifyBaseLogger): Promise<number> {
