@@ -10,6 +10,7 @@
  *   npm run bench:sim-submit [-- --seconds 5 --levels 1,10,50,200 --batch-timeout 10]
  */
 import { createPrivateKey } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,6 +66,28 @@ function connectOrg(sim: SimNetwork, mspId: string): { gateway: Gateway; close: 
   };
 }
 
+/** CPU time (ms) of this process and of its child processes (the chaincodes), from /proc; undefined elsewhere. */
+function cpuSnapshot(): { main: number; chaincodes: number } | undefined {
+  const ticks = (pid: string): { ppid: number; ms: number } => {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return { ppid: Number(fields[1]), ms: (Number(fields[11]) + Number(fields[12])) * 10 };
+  };
+  try {
+    let chaincodes = 0;
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        const t = ticks(pid);
+        if (t.ppid === process.pid) chaincodes += t.ms;
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+    return { main: ticks(String(process.pid)).ms, chaincodes };
+  } catch {
+    return undefined;
+  }
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
@@ -117,10 +140,20 @@ async function main(): Promise<void> {
     }
 
     const publisher = cc('GovMSP');
-    const results: { concurrency: number; committed: number; failed: number; txPerSecond: number; p50Ms: number; p99Ms: number }[] = [];
+    const results: {
+      concurrency: number;
+      committed: number;
+      failed: number;
+      txPerSecond: number;
+      p50Ms: number;
+      p99Ms: number;
+      cpuMsPerTxMain: number;
+      cpuMsPerTxChaincodes: number;
+    }[] = [];
     for (const concurrency of LEVELS) {
       const latencies: number[] = [];
       let failed = 0;
+      const cpuBefore = cpuSnapshot();
       const until = performance.now() + SECONDS * 1000;
       const started = performance.now();
       await Promise.all(
@@ -142,6 +175,9 @@ async function main(): Promise<void> {
         }),
       );
       const elapsed = (performance.now() - started) / 1000;
+      const cpuAfter = cpuSnapshot();
+      const perTx = (a: number | undefined, b: number | undefined): number =>
+        a === undefined || b === undefined || latencies.length === 0 ? NaN : Math.round(((b - a) / latencies.length) * 100) / 100;
       latencies.sort((a, b) => a - b);
       const row = {
         concurrency,
@@ -150,9 +186,12 @@ async function main(): Promise<void> {
         txPerSecond: Math.round(latencies.length / elapsed),
         p50Ms: Math.round(percentile(latencies, 50) * 10) / 10,
         p99Ms: Math.round(percentile(latencies, 99) * 10) / 10,
+        // Load-independent cost: CPU ms per committed tx in this process (client + peers + orderer) and in the 4 chaincode processes.
+        cpuMsPerTxMain: perTx(cpuBefore?.main, cpuAfter?.main),
+        cpuMsPerTxChaincodes: perTx(cpuBefore?.chaincodes, cpuAfter?.chaincodes),
       };
       results.push(row);
-      console.log(`concurrency ${String(concurrency).padStart(3)}: ${row.txPerSecond} committed tx/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms (${row.committed} committed, ${failed} failed)`);
+      console.log(`concurrency ${String(concurrency).padStart(3)}: ${row.txPerSecond} committed tx/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms (${row.committed} committed, ${failed} failed; CPU/tx ${row.cpuMsPerTxMain} ms here + ${row.cpuMsPerTxChaincodes} ms chaincodes)`);
     }
     console.log(
       JSON.stringify({

@@ -4,6 +4,7 @@
  * and serves events from its blocks, as peers that committed the same blocks would.
  */
 import { common } from '@hyperledger/fabric-protos';
+import type { StateReader } from './chaincode/types';
 import type { CommitFeed } from './commits';
 import type { Ledger } from './ledger/ledger';
 import type { MspRegistry, ValidatedIdentity } from './msp/msp';
@@ -17,6 +18,8 @@ export interface SimChannel {
   readonly chaincodeVersion: string;
   readonly policy: Policy;
   readonly ledger: Ledger;
+  /** Committed state for simulation (the ledger's, behind a per-block read cache). */
+  readonly state: StateReader;
   readonly msp: MspRegistry;
   readonly commits: CommitFeed;
   /** Whether a transaction id was already committed or is waiting for ordering (replay check). */
@@ -59,6 +62,7 @@ export function createSimChannel(opts: {
   chaincodeVersion: string;
   policy: Policy;
   ledger: Ledger;
+  state: StateReader;
   msp: MspRegistry;
   orderer: Orderer;
   commits: CommitFeed;
@@ -111,6 +115,7 @@ export function createSimChannel(opts: {
     chaincodeVersion: opts.chaincodeVersion,
     policy: opts.policy,
     ledger,
+    state: opts.state,
     msp,
     commits: opts.commits,
     isKnownTx,

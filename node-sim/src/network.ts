@@ -11,6 +11,7 @@ import { createSimChannel, type SimChannel } from './channel';
 import { createChaincodeRuntime } from './chaincode';
 import type { ChaincodeRuntime } from './chaincode/types';
 import { createCommitFeed } from './commits';
+import { createCachedState } from './state-cache';
 import { resolveSimOptions, type ResolvedSimOptions, type SimNetworkOptions } from './config';
 import { createDeliverService } from './deliver';
 import { createGatewayService, toServiceError } from './gateway-service';
@@ -107,9 +108,12 @@ async function start(opts: ResolvedSimOptions, running: Running): Promise<SimNet
       }),
   });
   running.ledger = ledger;
+  // The cache must forget a block's writes before anyone hears that the block committed.
+  const state = createCachedState(ledger);
   const commits = createCommitFeed(ledger);
   running.closeFeed = () => {
     commits.close();
+    state.close();
   };
   const orderer = createOrderer({
     ledger,
@@ -130,6 +134,7 @@ async function start(opts: ResolvedSimOptions, running: Running): Promise<SimNet
     chaincodeVersion: opts.chaincode.version,
     policy,
     ledger,
+    state,
     msp,
     orderer,
     commits,

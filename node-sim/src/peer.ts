@@ -151,7 +151,7 @@ export function createSimPeer(opts: {
         signedProposal: up.signedProposal.serializeBinary(),
         args: up.args,
         transient: up.transient,
-        state: channel.ledger.state,
+        state: channel.state,
         timestamp: up.timestamp,
       });
     } catch (err) {
