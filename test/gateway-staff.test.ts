@@ -1,0 +1,136 @@
+/**
+ * The staff routes over node-sim with real HTTP: enterprise registration (government only),
+ * consents and revocations, objections resolved by rejection or by a superseding record,
+ * the auditor's access history and fee views.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newSigningKeyPair, signStatement, statementId } from '@credex/core';
+import { fixtureConsent, fixtureEnterprises, fixtureObjection, fixtureRecord, fixtureRevocation } from '@credex/schemas';
+import type { PublishedRecord } from '@credex/gateway';
+import type { Harness, RunningGateway } from './gateway-harness';
+import { call, startGateway, startHarness } from './gateway-harness';
+
+const X = fixtureEnterprises.subject;
+const enterpriseKey = newSigningKeyPair();
+
+describe('gateway staff routes over node-sim', () => {
+  let h: Harness;
+  let gov: RunningGateway;
+  let bank: RunningGateway;
+  let entryId: string;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    [gov, bank] = await Promise.all([startGateway(h.config('GovMSP')), startGateway(h.config('BankMSP'))]);
+    const entry = await call<{ entry: { entryId: string } }>(gov.url, 'POST', '/v1/catalogue', {
+      subject: X.uscc, recordType: 'gov.admin-penalty', title: '行政处罚信息', pricePerAccess: 300,
+    });
+    entryId = entry.body.entry.entryId;
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([gov.close(), bank.close()]);
+    await h.stop();
+  });
+
+  it('registers an enterprise\'s key through the government gateway only', async () => {
+    const body = { uscc: X.uscc, name: X.name, publicKey: enterpriseKey.publicKey };
+    const byBank = await call<{ code: string }>(bank.url, 'POST', '/v1/enterprises', body);
+    expect(byBank.status).toBe(403);
+    expect(byBank.body.code).toBe('FORBIDDEN');
+    const byGov = await call<{ enterprise: { uscc: string; publicKey: string }; txId: string }>(gov.url, 'POST', '/v1/enterprises', body);
+    expect(byGov.status).toBe(201);
+    expect(byGov.body.enterprise).toMatchObject({ uscc: X.uscc, publicKey: enterpriseKey.publicKey });
+    const again = await call<{ code: string }>(gov.url, 'POST', '/v1/enterprises', body);
+    expect(again.status).toBe(409);
+    const read = await call<{ publicKey: string }>(bank.url, 'GET', `/v1/enterprises/${X.uscc}`);
+    expect(read.body.publicKey).toBe(enterpriseKey.publicKey);
+  });
+
+  it('submits a signed consent, lists it, refuses a forged one, and revokes it', async () => {
+    const statement = fixtureConsent({ subject: X.uscc, grantee: 'BankMSP' });
+    const forged = await call<{ code: string }>(bank.url, 'POST', '/v1/consents', { statement, signature: signStatement('consent', statement, newSigningKeyPair().secretKey) });
+    expect(forged.status).toBe(401);
+    expect(forged.body.code).toMatch(/^SIGNATURE_/);
+
+    const created = await call<{ consentId: string; consent: { status: string }; txId: string }>(bank.url, 'POST', '/v1/consents', { statement, signature: signStatement('consent', statement, enterpriseKey.secretKey) });
+    expect(created.status).toBe(201);
+    expect(created.body.consentId).toBe(statementId('consent', statement));
+    expect(created.body.consent.status).toBe('active');
+
+    const bySubject = await call<{ consents: { consentId: string }[] }>(gov.url, 'GET', `/v1/consents?subject=${X.uscc}`);
+    expect(bySubject.body.consents.map((c) => c.consentId)).toContain(created.body.consentId);
+    const byGrantee = await call<{ consents: { consentId: string }[] }>(gov.url, 'GET', '/v1/consents?grantee=BankMSP');
+    expect(byGrantee.body.consents.map((c) => c.consentId)).toContain(created.body.consentId);
+    const neither = await call<{ code: string }>(gov.url, 'GET', '/v1/consents');
+    expect(neither.status).toBe(400);
+
+    const revocation = fixtureRevocation(created.body.consentId, { subject: X.uscc });
+    const revoked = await call<{ consent: { status: string } }>(gov.url, 'POST', '/v1/consents/revoke', { statement: revocation, signature: signStatement('revocation', revocation, enterpriseKey.secretKey) });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body.consent.status).toBe('revoked');
+    const read = await call<{ status: string }>(gov.url, 'GET', `/v1/consents/${created.body.consentId}`);
+    expect(read.body.status).toBe('revoked');
+  });
+
+  it('rejects a malformed consent with SCHEMA_INVALID and submits nothing', async () => {
+    const statement = { ...fixtureConsent({ subject: X.uscc }), purpose: 'SPECULATION' };
+    const res = await call<{ code: string }>(bank.url, 'POST', '/v1/consents', { statement, signature: signStatement('consent', statement, enterpriseKey.secretKey) });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('SCHEMA_INVALID');
+    const list = await call<{ consents: { statement: { purpose: string } }[] }>(gov.url, 'GET', `/v1/consents?subject=${X.uscc}`);
+    expect(list.body.consents.every((c) => c.statement.purpose !== 'SPECULATION')).toBe(true);
+  });
+
+  it('files an objection (record disputed), rejects one, and corrects one with a superseding record', async () => {
+    const published = await call<{ records: PublishedRecord[] }>(gov.url, 'POST', '/v1/records', {
+      catalogueEntryId: entryId,
+      records: ['obj-a', 'obj-b'].map((recordId) => ({ ...fixtureRecord('gov.admin-penalty', X.uscc), recordId })),
+    });
+    expect(published.status).toBe(200);
+
+    const file = async (recordId: string): Promise<string> => {
+      const statement = fixtureObjection(recordId, { subject: X.uscc });
+      const res = await call<{ objection: { objectionId: string; status: string } }>(bank.url, 'POST', '/v1/objections', { statement, signature: signStatement('objection', statement, enterpriseKey.secretKey) });
+      expect(res.status).toBe(201);
+      expect(res.body.objection.status).toBe('open');
+      return res.body.objection.objectionId;
+    };
+    const first = await file('obj-a');
+    expect((await call<{ record: { status: string } }>(gov.url, 'GET', '/v1/audit/records/obj-a')).body.record.status).toBe('disputed');
+
+    const notMine = await call<{ code: string }>(bank.url, 'POST', `/v1/objections/${first}/resolve`, { outcome: 'rejected', reason: '不是我的记录' });
+    expect(notMine.status).toBe(403);
+    const rejected = await call<{ objection: { status: string } }>(gov.url, 'POST', `/v1/objections/${first}/resolve`, { outcome: 'rejected', reason: '经核查，原处罚决定未被撤销' });
+    expect(rejected.status).toBe(200);
+    const closed = await call<{ code: string }>(gov.url, 'POST', `/v1/objections/${first}/resolve`, { outcome: 'rejected', reason: '再次' });
+    expect(closed.status).toBe(409);
+    expect(closed.body.code).toBe('OBJECTION_CLOSED');
+
+    const second = await file('obj-b');
+    const correction = { ...fixtureRecord('gov.admin-penalty', X.uscc), recordId: 'obj-b-v2', issuedAt: '2026-11-20T08:00:00.000Z' };
+    const corrected = await call<{ objection: { status: string }; published: PublishedRecord }>(gov.url, 'POST', `/v1/objections/${second}/resolve`, {
+      outcome: 'corrected', reason: '经核查属实，已发布更正记录', record: correction,
+    });
+    expect(corrected.status).toBe(200);
+    expect(corrected.body.published.recordId).toBe('obj-b-v2');
+    const old = await call<{ record: { status: string; supersededBy: string } }>(gov.url, 'GET', '/v1/audit/records/obj-b');
+    expect(old.body.record).toMatchObject({ status: 'superseded', supersededBy: 'obj-b-v2' });
+    const fresh = await call<{ record: { status: string; supersedes: string }; offChain: Record<string, boolean> }>(gov.url, 'GET', '/v1/audit/records/obj-b-v2');
+    expect(fresh.body.record).toMatchObject({ status: 'active', supersedes: 'obj-b' });
+    expect(fresh.body.offChain).toEqual({ anchored: true, leafMatches: true, proofVerifies: true });
+    const list = await call<{ objections: { objectionId: string }[] }>(gov.url, 'GET', `/v1/objections?subject=${X.uscc}`);
+    expect(list.body.objections.map((o) => o.objectionId).sort()).toEqual([first, second].sort());
+  });
+
+  it('shows the auditor a subject\'s access history and the month\'s fees', async () => {
+    const accesses = await call<{ subject: string; accesses: unknown[] }>(gov.url, 'GET', `/v1/audit/subjects/${X.uscc.toLowerCase()}/accesses`);
+    expect(accesses.status).toBe(200);
+    expect(accesses.body).toEqual({ subject: X.uscc, accesses: [] });
+    const fees = await call<{ period: string; totals: unknown[] }>(gov.url, 'GET', '/v1/audit/fees?period=2026-11');
+    expect(fees.body).toEqual({ period: '2026-11', totals: [] });
+    const bad = await call<{ code: string }>(gov.url, 'GET', '/v1/audit/fees?period=2026-13');
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe('PERIOD_INVALID');
+  });
+});
