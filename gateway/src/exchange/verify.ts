@@ -7,6 +7,7 @@
  * {@link verifyServedRecord} is pure and synchronous (the hot loop); {@link verifyServedRecords}
  * first reads the anchors it needs from an {@link AnchorSource} (the ledger, cached per batch).
  */
+import * as crypto from 'node:crypto';
 import { fieldDigest, leafHash, verifyInclusion, type RecordHeader } from '@credex/core';
 import { fieldGrades } from '@credex/schemas';
 import type { AnchoredBatch, AnchoredRecord } from './types';
@@ -141,6 +142,68 @@ function headerProblem(header: Partial<RecordHeader> | undefined): string | unde
 }
 
 /**
+ * Path states already proven to lead to an anchored root, for one batch (root and size): the
+ * state `index:lastIndex:nodeHash` at some step maps to the rest of the proof that led on.
+ * Records of one batch share their upper paths, so each inner node is hashed once per batch.
+ */
+export type PathMemo = Map<string, { proof: readonly string[]; from: number }>;
+
+type OneShot = (algorithm: string, data: Uint8Array, outputEncoding: 'buffer') => Buffer;
+const oneShot = (crypto as unknown as { hash?: OneShot }).hash;
+const nodeInput = Buffer.alloc(65);
+nodeInput[0] = 0x01;
+
+function nodeHash(left: Buffer, right: Buffer): Buffer {
+  left.copy(nodeInput, 1);
+  right.copy(nodeInput, 33);
+  return oneShot === undefined ? crypto.createHash('sha256').update(nodeInput).digest() : oneShot('sha256', nodeInput, 'buffer');
+}
+
+function sameSuffix(a: readonly string[], from: number, b: readonly string[], bFrom: number): boolean {
+  if (a.length - from !== b.length - bFrom) return false;
+  for (let i = 0; from + i < a.length; i++) if (a[from + i] !== b[bFrom + i]) return false;
+  return true;
+}
+
+/**
+ * RFC 9162 §2.1.3.2 inclusion verification, as core's `verifyInclusion`, remembering proven
+ * path states in `memo`. A state met again is proven only when the rest of its proof is the
+ * same, element by element, so a flipped bit anywhere in a proof still fails.
+ */
+export function verifyInclusionMemo(leaf: string, index: number, treeSize: number, proof: readonly string[], root: string, memo: PathMemo): boolean {
+  if (!HEX64.test(leaf) || !HEX64.test(root) || !proof.every((p) => typeof p === 'string' && HEX64.test(p))) return false;
+  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(treeSize) || index < 0 || index >= treeSize) return false;
+  let fn = index;
+  let sn = treeSize - 1;
+  let r: Buffer = Buffer.from(leaf, 'hex');
+  let rHex = leaf;
+  const states: string[] = [];
+  for (let k = 0; k < proof.length; k++) {
+    const state = `${fn}:${sn}:${rHex}`;
+    const known = memo.get(state);
+    if (known !== undefined) return sameSuffix(proof, k, known.proof, known.from);
+    states.push(state);
+    if (sn === 0) return false;
+    const sibling = Buffer.from(proof[k] as string, 'hex');
+    if (fn % 2 === 1 || fn === sn) {
+      r = nodeHash(sibling, r);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = fn / 2;
+        sn = Math.floor(sn / 2);
+      }
+    } else {
+      r = nodeHash(r, sibling);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+    rHex = r.toString('hex');
+  }
+  const ok = sn === 0 && rHex === root;
+  if (ok) states.forEach((state, k) => memo.set(state, { proof, from: k }));
+  return ok;
+}
+
+/**
  * Verifies one served record against what the ledger anchored. Never throws.
  *
  * @param served - as received (untrusted): `{record: {header, fields}, batchId, index, proof, root}`
@@ -151,6 +214,7 @@ export function verifyServedRecord(
   served: unknown,
   chain: { record: AnchoredRecord | undefined; batch: AnchoredBatch | undefined },
   expect: Expectation,
+  memo?: PathMemo,
 ): VerificationReport {
   const recordId = claimedRecordId(served);
   const checks: Check[] = [];
@@ -196,7 +260,7 @@ export function verifyServedRecord(
   if (leaf === undefined) fail('merklePath', 'no leaf to start the path from');
   else if (record === undefined || batch === undefined) fail('merklePath', `the ledger has no anchored batch for record ${recordId}`);
   else if (!Array.isArray(proof) || !proof.every((p) => typeof p === 'string')) fail('merklePath', 'the proof is not a list of hashes');
-  else if (!verifyInclusion(leaf, record.index, batch.size, proof, batch.root)) {
+  else if (!(memo === undefined ? verifyInclusion(leaf, record.index, batch.size, proof, batch.root) : verifyInclusionMemo(leaf, record.index, batch.size, proof, batch.root, memo))) {
     fail('merklePath', `the proof does not lead from the leaf at index ${record.index} of ${batch.size} to the anchored root ${batch.root}`);
   } else pass('merklePath');
 
@@ -239,6 +303,14 @@ export function verifyServedRecord(
  */
 export async function verifyServedRecords(served: readonly unknown[], source: AnchorSource, expect: Expectation, concurrency = 32): Promise<VerificationReport[]> {
   const reports: VerificationReport[] = new Array<VerificationReport>(served.length);
+  // One memo per anchored tree (batch, root and size all from the ledger).
+  const memos = new Map<string, PathMemo>();
+  const memoOf = (b: AnchoredBatch): PathMemo => {
+    const key = `${b.batchId}\u0000${b.root}\u0000${b.size}`;
+    let m = memos.get(key);
+    if (m === undefined) memos.set(key, (m = new Map() as PathMemo));
+    return m;
+  };
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let i = next++; i < served.length; i = next++) {
@@ -246,7 +318,7 @@ export async function verifyServedRecords(served: readonly unknown[], source: An
       const id = claimedRecordId(item);
       const record = ID.test(id) ? await source.record(id) : undefined;
       const batch = record === undefined ? undefined : await source.batch(record.batchId);
-      reports[i] = verifyServedRecord(item, { record, batch }, expect);
+      reports[i] = verifyServedRecord(item, { record, batch }, expect, batch === undefined ? undefined : memoOf(batch));
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, served.length) }, worker));

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { buildMerkleTree, sealRecord, type SealedRecord } from '@credex/core';
+import { buildMerkleTree, sealRecord, verifyInclusion, type SealedRecord } from '@credex/core';
 import { fixtureEnterprises, fixtureRecord, type RecordType } from '@credex/schemas';
 import { reduceToScope } from '../../src/exchange/scope';
 import type { AnchoredBatch, AnchoredRecord, ServedRecord } from '../../src/exchange/types';
-import { verifyServedRecord, verifyServedRecords, type AnchorSource, type VerificationReport } from '../../src/exchange/verify';
+import { verifyInclusionMemo, verifyServedRecord, verifyServedRecords, type AnchorSource, type PathMemo, type VerificationReport } from '../../src/exchange/verify';
 
 const subject = fixtureEnterprises.subject.uscc;
 const types: RecordType[] = ['gov.admin-licence', 'gov.admin-penalty', 'gov.tax-grade', 'fin.loan-repayment', 'sc.receivable-confirmation'];
@@ -173,5 +173,38 @@ describe('verifyServedRecords', () => {
     expect(reports.map((r) => r.recordId)).toEqual([...w.served.map((s) => s.record.header.recordId), 'bad id!']);
     expect(failing(reports[4] as VerificationReport)).toEqual(['anchor']);
     expect(reads.filter((r) => r.startsWith('record:'))).toHaveLength(5);
+  });
+});
+
+describe('verifyInclusionMemo', () => {
+  const leaves = (n: number): string[] => Array.from({ length: n }, (_, i) => sealRecord({ recordId: `m${i}`, recordType: 'gov.tax-grade', subject, publisher: 'GovMSP', catalogueEntryId: 'c', issuedAt: '2026-11-01T08:00:00.000Z' }, { year: 2024 + i }).leafHash);
+
+  it('agrees with core verifyInclusion for every leaf of trees of 1..40 leaves, sharing one memo per tree', () => {
+    for (let n = 1; n <= 40; n++) {
+      const ls = leaves(n);
+      const tree = buildMerkleTree(ls);
+      const memo: PathMemo = new Map();
+      for (let i = 0; i < n; i++) {
+        expect(verifyInclusionMemo(ls[i] as string, i, n, tree.proof(i), tree.root, memo)).toBe(true);
+        // a wrong index or size fails as in core
+        expect(verifyInclusionMemo(ls[i] as string, (i + 1) % n, n, tree.proof(i), tree.root, memo)).toBe(n === 1 ? true : verifyInclusion(ls[i] as string, (i + 1) % n, n, tree.proof(i), tree.root));
+      }
+    }
+  });
+
+  it('a flipped bit in a proof element above a shared (memoized) node still fails', () => {
+    const ls = leaves(16);
+    const tree = buildMerkleTree(ls);
+    const memo: PathMemo = new Map();
+    expect(verifyInclusionMemo(ls[0] as string, 0, 16, tree.proof(0), tree.root, memo)).toBe(true);
+    // leaf 1 meets leaf 0's path at level 1; its upper proof elements are then compared, not hashed
+    for (let k = 1; k < 4; k++) {
+      const proof = tree.proof(1);
+      proof[k] = flip(proof[k] ?? '', 7);
+      expect(verifyInclusionMemo(ls[1] as string, 1, 16, proof, tree.root, memo)).toBe(false);
+    }
+    const shorter = tree.proof(1).slice(0, 3);
+    expect(verifyInclusionMemo(ls[1] as string, 1, 16, shorter, tree.root, memo)).toBe(false);
+    expect(verifyInclusionMemo(ls[1] as string, 1, 16, tree.proof(1), tree.root, memo)).toBe(true);
   });
 });
