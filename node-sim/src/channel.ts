@@ -3,6 +3,7 @@
  * MSPs and the chaincode's endorsement policy. Every peer endorses against this ledger's state
  * and serves events from its blocks, as peers that committed the same blocks would.
  */
+import { createHash } from 'node:crypto';
 import { common } from '@hyperledger/fabric-protos';
 import type { StateReader } from './chaincode/types';
 import type { CommitFeed } from './commits';
@@ -22,6 +23,13 @@ export interface SimChannel {
   readonly state: StateReader;
   readonly msp: MspRegistry;
   readonly commits: CommitFeed;
+  /** Resolves with the transaction's validation code and block once it is committed (at once if it is). */
+  waitForCommit(txId: string, signal?: AbortSignal): Promise<{ code: number; blockNumber: number }>;
+  /**
+   * Whether `signature` is the identity's signature of `data`. Every endorsing peer checks the
+   * client's proposal signature; in one process the same check is computed once and shared.
+   */
+  verifyShared(identity: ValidatedIdentity, data: Uint8Array, signature: Uint8Array): boolean;
   /** Whether a transaction id was already committed or is waiting for ordering (replay check). */
   isKnownTx(txId: string): Promise<boolean>;
   /**
@@ -84,6 +92,18 @@ export function createSimChannel(opts: {
     return identity;
   }
 
+  const verified = new Map<string, { digest: string; cert: string; ok: boolean }>();
+  function verifyShared(identity: ValidatedIdentity, data: Uint8Array, signature: Uint8Array): boolean {
+    const key = Buffer.from(signature).toString('base64');
+    const digest = createHash('sha256').update(data).digest('base64');
+    const memo = verified.get(key);
+    if (memo?.digest === digest && memo.cert === identity.certPem) return memo.ok;
+    const ok = msp.verify(identity, data, signature);
+    if (verified.size >= 10_000) verified.clear();
+    verified.set(key, { digest, cert: identity.certPem, ok });
+    return ok;
+  }
+
   // Every endorsing peer checks the same new tx id at about the same time: one ledger read serves them all.
   const lookups = new Map<string, Promise<boolean>>();
   async function isKnownTx(txId: string): Promise<boolean> {
@@ -119,6 +139,8 @@ export function createSimChannel(opts: {
     msp,
     commits: opts.commits,
     isKnownTx,
+    verifyShared,
+    waitForCommit: (txId, signal) => opts.commits.waitForTx(txId, signal, { notYetCommitted: ordering.has(txId) }),
     broadcast,
     authenticate,
   };

@@ -63,7 +63,7 @@ function parseTx(envelopeBytes: Uint8Array, code: number): CommittedTx {
 /** Commit notifications for the peers, built on the ledger's block listener. */
 export interface CommitFeed {
   /** Resolves when `txId` is committed (at once if it already is). Rejects with an AbortError on `signal`. */
-  waitForTx(txId: string, signal?: AbortSignal): Promise<{ code: number; blockNumber: number }>;
+  waitForTx(txId: string, signal?: AbortSignal, opts?: { notYetCommitted?: boolean }): Promise<{ code: number; blockNumber: number }>;
   /** Calls `listener` once `txId` commits from now on (no ledger lookup); returns a cancel function. */
   onCommitted(txId: string, listener: () => void): () => void;
   /** Committed blocks from `start` on, waiting for new ones, until `signal` aborts (then it returns). */
@@ -113,7 +113,11 @@ export function createCommitFeed(ledger: Ledger): CommitFeed {
     });
   }
 
-  async function waitForTx(txId: string, signal?: AbortSignal): Promise<{ code: number; blockNumber: number }> {
+  async function waitForTx(
+    txId: string,
+    signal?: AbortSignal,
+    opts: { notYetCommitted?: boolean } = {},
+  ): Promise<{ code: number; blockNumber: number }> {
     signal?.throwIfAborted();
     let resolveWaiter!: (r: { code: number; blockNumber: number }) => void;
     const committed = new Promise<{ code: number; blockNumber: number }>((resolve) => (resolveWaiter = resolve));
@@ -129,7 +133,8 @@ export function createCommitFeed(ledger: Ledger): CommitFeed {
       // Registered first, looked up second: a commit in between is not missed.
       const cached = recent.get(txId);
       if (cached !== undefined) return cached;
-      const known = await ledger.getTx(txId);
+      // The caller knows the transaction is still being ordered: no ledger read needed.
+      const known = opts.notYetCommitted === true ? undefined : await ledger.getTx(txId);
       if (known !== undefined) return { code: known.code, blockNumber: known.blockNumber };
       if (signal === undefined) return await committed;
       return await new Promise((resolve, reject) => {

@@ -211,7 +211,7 @@ export function createGatewayService(opts: GatewayServiceOptions): grpc.UntypedS
     }
     authenticateOrThrow(request.getIdentity_asU8(), bytes, signed.getSignature_asU8());
     requireChannel(request.getChannelId());
-    const committed = await channel.commits.waitForTx(request.getTransactionId(), signal);
+    const committed = await channel.waitForCommit(request.getTransactionId(), signal);
     const reply = new gateway.CommitStatusResponse();
     reply.setResult(committed.code as peer.TxValidationCodeMap[keyof peer.TxValidationCodeMap]);
     reply.setBlockNumber(committed.blockNumber);

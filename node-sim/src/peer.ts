@@ -107,7 +107,7 @@ export function createSimPeer(opts: {
         `error validating proposal: access denied: channel [${up.channelId}] creator org unknown, creator is malformed`,
       );
     }
-    if (!channel.msp.verify(creator, up.signedProposal.getProposalBytes_asU8(), up.signedProposal.getSignature_asU8())) {
+    if (!channel.verifyShared(creator, up.signedProposal.getProposalBytes_asU8(), up.signedProposal.getSignature_asU8())) {
       throw new ProposalRejectedError(`error validating proposal: access denied: channel [${up.channelId}] creator org [${creator.mspId}]`);
     }
     return creator;
