@@ -9,6 +9,7 @@ import { fixtureConsent, fixtureEnterprises, fixtureObjection, fixtureRecord, fi
 import type { PublishedRecord } from '@credex/gateway';
 import type { Harness, RunningGateway } from './gateway-harness';
 import { call, startGateway, startHarness } from './gateway-harness';
+import { signRequest } from '../gateway/src/exchange/httpsig';
 
 const X = fixtureEnterprises.subject;
 const enterpriseKey = newSigningKeyPair();
@@ -121,6 +122,25 @@ describe('gateway staff routes over node-sim', () => {
     expect(fresh.body.offChain).toEqual({ anchored: true, leafMatches: true, proofVerifies: true });
     const list = await call<{ objections: { objectionId: string }[] }>(gov.url, 'GET', `/v1/objections?subject=${X.uscc}`);
     expect(list.body.objections.map((o) => o.objectionId).sort()).toEqual([first, second].sort());
+  });
+
+  it('shows the enterprise its own access history when it signs the request with its key', async () => {
+    const path = `/v1/subjects/${X.uscc}/accesses`;
+    const signed = (keyId: string, secretKey: string, p = path): Record<string, string> =>
+      signRequest({ method: 'GET', url: p, body: new Uint8Array() }, { keyId, secretKey });
+    const get = async (headers: Record<string, string>, p = path): Promise<{ status: number; body: { code?: string; accesses?: unknown[] } }> => {
+      const res = await fetch(gov.url + p, { headers });
+      return { status: res.status, body: (await res.json()) as { code?: string; accesses?: unknown[] } };
+    };
+    const headers = signed(`enterprise:${X.uscc}`, enterpriseKey.secretKey);
+    const ok = await get(headers);
+    expect(ok.status).toBe(200);
+    expect(ok.body.accesses).toEqual([]);
+    expect(await get(headers)).toMatchObject({ status: 401, body: { code: 'NONCE_REPLAYED' } });
+    expect(await get(signed(`enterprise:${X.uscc}`, newSigningKeyPair().secretKey))).toMatchObject({ status: 401, body: { code: 'SIGNATURE_INVALID' } });
+    const other = `/v1/subjects/${fixtureEnterprises.other.uscc}/accesses`;
+    expect(await get(signed(`enterprise:${X.uscc}`, enterpriseKey.secretKey, other), other)).toMatchObject({ status: 401, body: { code: 'KEY_UNKNOWN' } });
+    expect((await get({})).status).toBe(401);
   });
 
   it('shows the auditor a subject\'s access history and the month\'s fees', async () => {

@@ -24,6 +24,7 @@ import organizationRoutes from './routes/organizations/index';
 import auditRoutes from './routes/audit/index';
 import exchangeRoutes from './routes/exchange/index';
 import fetchRoutes from './routes/fetch/index';
+import subjectRoutes from './routes/subjects/index';
 
 /** Options of the application plugin. */
 export interface AppOptions {
@@ -63,6 +64,8 @@ export async function app(fastify: FastifyInstance, opts: AppOptions): Promise<v
 
   // Between organizations: authenticated by HTTP message signatures (G2), in a scope of its own.
   await fastify.register(exchangeRoutes, { prefix: '/v1/exchange' });
+  // The enterprise's own access history, signed by the enterprise's key.
+  await fastify.register(subjectRoutes, { prefix: '/v1/subjects' });
 }
 
 /** Fastify server options for a gateway: limits, request ids, logging, strict validation. */
