@@ -51,7 +51,6 @@ export const publish: Command = {
     assertRecordType(type);
     const catalogueEntryId = required(args, 'catalogue', 'publish');
     const batchSize = int(args, 'batch', 1000, 1, 10_000);
-    const gw = gatewayClient(args, io, DEFAULT_ORG.government);
     const bar = progressBar(io, 'checking', args.values.json !== true);
     // Pass 1: read and check everything, so that bad input changes nothing.
     let total = 0;
@@ -61,6 +60,7 @@ export const publish: Command = {
       if (total % 500 === 0) bar.update(total, undefined, 'checking');
     }
     if (total === 0) throw usageError('INPUT_INVALID', `${file} holds no records`);
+    const gw = gatewayClient(args, io, DEFAULT_ORG.government);
     // Pass 2: send in batches.
     const started = io.now();
     let done = 0;
