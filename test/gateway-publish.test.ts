@@ -105,4 +105,13 @@ describe('gateway publish over node-sim', () => {
     const blocks = await Promise.all(Array.from({ length: res.body.height }, (_, n) => gov.app.ledger.block(n)));
     expect(await verifyBlockChain(blocks)).toMatchObject({ ok: true });
   });
+
+  it('delivers the same blocks over Deliver as over qscc', async () => {
+    const delivered: Uint8Array[] = [];
+    for await (const block of gov.app.ledger.blocks(0n)) {
+      delivered.push(block);
+      if (delivered.length === 3) break;
+    }
+    for (const [n, block] of delivered.entries()) expect(Buffer.from(block).equals(Buffer.from(await gov.app.ledger.block(n)))).toBe(true);
+  });
 });

@@ -76,6 +76,8 @@ async function servicesPlugin(app: FastifyInstance, opts: ServicesOptions): Prom
   });
   app.addHook('onClose', async () => {
     if (timer !== undefined) clearInterval(timer);
+    // An anchor under way finishes (or stays in the outbox) before the store closes.
+    await publisher.drain();
     // Only what this plugin opened is closed here; a ledger or store passed in belongs to the caller.
     if (opts.ledger === undefined) ledger.close();
     if (opts.store === undefined) await store.close();

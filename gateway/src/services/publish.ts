@@ -59,6 +59,8 @@ export interface Publisher {
   publish(input: PublishInput, opts?: { supersedes?: string; onProgress?: (p: PublishProgress) => void; log?: FastifyBaseLogger }): Promise<PublishedRecord[]>;
   /** Anchors every stored but unanchored batch; returns how many were anchored. */
   replayOutbox(log: FastifyBaseLogger): Promise<number>;
+  /** Waits for the anchors under way (before the store closes). */
+  drain(): Promise<void>;
 }
 
 interface PreparedRecord {
@@ -326,5 +328,9 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
     return anchoredCount;
   }
 
-  return { publish, replayOutbox };
+  async function drain(): Promise<void> {
+    await Promise.allSettled([...anchoring.values()]);
+  }
+
+  return { publish, replayOutbox, drain };
 }
