@@ -93,8 +93,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
 export interface ChildGateway {
   url: string;
   child: ChildProcess;
-  /** Resolves when the process has exited. */
-  exited: Promise<void>;
+  /** Resolves with the exit code (null when killed by a signal) when the process has exited. */
+  exited: Promise<number | null>;
 }
 
 export async function spawnGateway(config: GatewayConfig, file: string): Promise<ChildGateway> {
@@ -104,7 +104,7 @@ export async function spawnGateway(config: GatewayConfig, file: string): Promise
   });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const exited = new Promise<void>((r) => child.once('exit', () => { r(); }));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => { r(code); }));
   const url = config.publicUrl;
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`gateway child exited: ${stderr}`);
