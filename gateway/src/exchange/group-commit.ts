@@ -1,9 +1,9 @@
 /**
  * Group commit of access registrations: accesses arriving within a few milliseconds are
  * registered in one access:RecordAccess transaction; each caller waits for the commit of the
- * transaction that registers its access and gets its own result. One transaction is in flight
- * at a time, so accesses to one consent never race each other into an MVCC conflict; the
- * next group gathers while it commits.
+ * transaction that registers its access and gets its own result. A few transactions may be in
+ * flight, but never two using the same consent, so our own registrations never race each
+ * other into an MVCC conflict; the next group gathers while they commit.
  */
 import { canonicalize, credexError } from '@credex/core';
 import type { Signed } from '@credex/core';
@@ -39,8 +39,14 @@ export interface RegistrarOptions {
   windowMs?: number;
   /** At most this many accesses per transaction (default 256, the access-group limit). */
   maxGroup?: number;
-  /** At most this many bytes of accesses per transaction argument (default 900 KiB). */
+  /** At most this many characters of accesses per transaction argument (default 900 Ki). */
   maxBytes?: number;
+  /**
+   * At most this many transactions in flight (default 4). Accesses under a consent that a
+   * transaction in flight uses wait for the next group, so concurrent transactions never
+   * contend for one consent's use count (no MVCC conflicts between our own registrations).
+   */
+  maxInFlight?: number;
 }
 
 /** Registers accesses, grouped. */
@@ -69,20 +75,27 @@ export function createAccessRegistrar(ledger: SubmitLedger, opts: RegistrarOptio
   const windowMs = opts.windowMs ?? 2;
   const maxGroup = opts.maxGroup ?? 256;
   const maxBytes = opts.maxBytes ?? 900 * 1024;
-  const queue: Waiter[] = [];
-  let inFlight: Promise<void> | undefined;
+  const maxInFlight = opts.maxInFlight ?? 4;
+  let queue: Waiter[] = [];
+  const inFlight = new Set<Promise<void>>();
+  // Consents used by a transaction in flight: their accesses wait for the next group.
+  const busy = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
 
   const takeGroup = (): Waiter[] => {
     const group: Waiter[] = [];
+    const rest: Waiter[] = [];
     let bytes = 0;
-    while (queue.length > 0 && group.length < maxGroup) {
-      const next = queue[0] as Waiter;
-      if (group.length > 0 && bytes + next.json.length + 1 > maxBytes) break;
-      bytes += next.json.length + 1;
-      group.push(next);
-      queue.shift();
+    for (const w of queue) {
+      const fits = group.length < maxGroup && (group.length === 0 || bytes + w.json.length + 1 <= maxBytes);
+      if (fits && !busy.has(w.access.consentId)) {
+        bytes += w.json.length + 1;
+        group.push(w);
+      } else {
+        rest.push(w);
+      }
     }
+    queue = rest;
     return group;
   };
 
@@ -104,16 +117,26 @@ export function createAccessRegistrar(ledger: SubmitLedger, opts: RegistrarOptio
   };
 
   const pump = (): void => {
-    if (inFlight !== undefined || queue.length === 0) return;
-    const group = takeGroup();
-    inFlight = commit(group).finally(() => {
-      inFlight = undefined;
-      pump();
-    });
+    while (inFlight.size < maxInFlight && queue.length > 0) {
+      const group = takeGroup();
+      if (group.length === 0) return;
+      const consents = [...new Set(group.map((w) => w.access.consentId))];
+      for (const c of consents) busy.set(c, (busy.get(c) ?? 0) + 1);
+      const done: Promise<void> = commit(group).finally(() => {
+        for (const c of consents) {
+          const n = (busy.get(c) ?? 1) - 1;
+          if (n === 0) busy.delete(c);
+          else busy.set(c, n);
+        }
+        inFlight.delete(done);
+        pump();
+      });
+      inFlight.add(done);
+    }
   };
 
   const schedule = (): void => {
-    if (inFlight !== undefined || timer !== undefined) return;
+    if (timer !== undefined || inFlight.size >= maxInFlight) return;
     if (queue.length >= maxGroup) {
       pump();
       return;
@@ -132,13 +155,13 @@ export function createAccessRegistrar(ledger: SubmitLedger, opts: RegistrarOptio
       });
     },
     async drain(): Promise<void> {
-      while (queue.length > 0 || inFlight !== undefined || timer !== undefined) {
+      while (queue.length > 0 || inFlight.size > 0 || timer !== undefined) {
         if (timer !== undefined) {
           clearTimeout(timer);
           timer = undefined;
-          pump();
         }
-        await (inFlight ?? Promise.resolve());
+        pump();
+        await Promise.race(inFlight.size > 0 ? [...inFlight] : [Promise.resolve()]);
       }
     },
   };

@@ -5,6 +5,9 @@ import { createAccessRegistrar, type AccessItem, type SubmitLedger } from '../..
 // The layer under the registrar: a ledger whose RecordAccess refuses accesses named "bad-*".
 class RecordingLedger implements SubmitLedger {
   readonly groups: string[][] = [];
+  readonly started: string[][] = [];
+  /** While set, transactions wait for it before they commit. */
+  gate: Promise<void> | undefined;
   inFlight = 0;
   maxInFlight = 0;
   failNext: Error | undefined;
@@ -14,7 +17,8 @@ class RecordingLedger implements SubmitLedger {
     expect([contract, tx]).toEqual(['access', 'RecordAccess']);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    await new Promise((r) => setTimeout(r, 5));
+    this.started.push((JSON.parse(arg) as { accesses: AccessItem[] }).accesses.map((a) => a.accessId));
+    await (this.gate ?? new Promise((r) => setTimeout(r, 5)));
     this.inFlight--;
     const { accesses } = JSON.parse(arg) as { accesses: AccessItem[] };
     this.groups.push(accesses.map((a) => a.accessId));
@@ -30,12 +34,12 @@ class RecordingLedger implements SubmitLedger {
   }
 }
 
-function access(id: string): AccessItem {
+function access(id: string, consent = 'c'): AccessItem {
   return {
     accessId: id,
-    consentId: 'c'.repeat(64),
+    consentId: consent.repeat(64),
     recordIds: ['r1'],
-    request: { statement: { consentId: 'c'.repeat(64), grantee: 'BankMSP', purpose: 'LOAN_APPLICATION', recordIds: ['r1'], nonce: `nonce-${id}-0000000`, created: '2026-11-22T00:00:00.000Z' }, signature: 'sig' },
+    request: { statement: { consentId: consent.repeat(64), grantee: 'BankMSP', purpose: 'LOAN_APPLICATION', recordIds: ['r1'], nonce: `nonce-${id}-0000000`, created: '2026-11-22T00:00:00.000Z' }, signature: 'sig' },
   };
 }
 
@@ -58,9 +62,9 @@ describe('createAccessRegistrar', () => {
     expect(results[2]).toMatchObject({ accessId: 'a2', txId: 'tx1' });
   });
 
-  it('keeps one transaction in flight; what arrives meanwhile forms the next group', async () => {
+  it('with one transaction in flight, what arrives meanwhile forms the next group', async () => {
     const ledger = new RecordingLedger();
-    const registrar = createAccessRegistrar(ledger, { windowMs: 1 });
+    const registrar = createAccessRegistrar(ledger, { windowMs: 1, maxInFlight: 1 });
     const first = registrar.register(access('x1'));
     await new Promise((r) => setTimeout(r, 3));
     const later = ['x2', 'x3', 'x4'].map((id) => registrar.register(access(id)));
@@ -69,9 +73,30 @@ describe('createAccessRegistrar', () => {
     expect(ledger.groups).toEqual([['x1'], ['x2', 'x3', 'x4']]);
   });
 
+  it('never has two transactions in flight that use the same consent; other consents go in parallel', async () => {
+    const ledger = new RecordingLedger();
+    let release = (): void => undefined;
+    ledger.gate = new Promise<void>((r) => { release = r; });
+    const registrar = createAccessRegistrar(ledger, { windowMs: 1, maxInFlight: 3 });
+    const until = async (cond: () => boolean): Promise<void> => {
+      while (!cond()) await new Promise((r) => setTimeout(r, 1));
+    };
+    const first = registrar.register(access('p1', 'A'));
+    await until(() => ledger.inFlight === 1);
+    // p1 (consent A) is in flight: p2 (A) must wait; q1 (B) goes at once.
+    const later = [registrar.register(access('p2', 'A')), registrar.register(access('q1', 'B'))];
+    await until(() => ledger.inFlight === 2);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(ledger.started).toEqual([['p1'], ['q1']]);
+    ledger.gate = undefined;
+    release();
+    await Promise.all([first, ...later]);
+    expect(ledger.started).toEqual([['p1'], ['q1'], ['p2']]);
+  });
+
   it('splits at maxGroup', async () => {
     const ledger = new RecordingLedger();
-    const registrar = createAccessRegistrar(ledger, { windowMs: 1, maxGroup: 2 });
+    const registrar = createAccessRegistrar(ledger, { windowMs: 1, maxGroup: 2, maxInFlight: 1 });
     await Promise.all(['m1', 'm2', 'm3', 'm4', 'm5'].map((id) => registrar.register(access(id))));
     expect(ledger.groups).toEqual([['m1', 'm2'], ['m3', 'm4'], ['m5']]);
   });
