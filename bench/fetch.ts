@@ -42,7 +42,7 @@ function freePort(): Promise<number> {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {
       const a = s.address();
-      s.close(() => (a !== null && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
+      s.close(() => { a !== null && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port')); });
     });
   });
 }

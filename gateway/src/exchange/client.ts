@@ -146,13 +146,24 @@ export function createExchangeClient(deps: ExchangeClientDeps): ExchangeClient {
       if (payload.accessId !== answer.accessId || payload.txId !== answer.txId || !Array.isArray(payload.records)) {
         throw credexError('PUBLISHER_ANSWER_INVALID', `the boxed payload of ${publisher} does not match its envelope`);
       }
-      const reports = await verifyServedRecords(payload.records, anchors, { publisher, subject: c.subject });
+      const served = payload.records;
+      const reports = await verifyServedRecords(served, anchors, { publisher, subject: c.subject });
       const decrypt = { name: 'decrypt' as CheckName, ok: true };
+      const requested = new Set(recordIds);
       const records = reports.map((report, i): FetchedRecord => {
         const full = { ...report, checks: [decrypt, ...report.checks] };
-        return report.ok ? { record: (payload.records?.[i] as { record: DisclosedRecord }).record, report: full } : { report: full };
+        // A record we did not ask for is not covered by the registered access: never data.
+        if (!requested.has(report.recordId)) {
+          return { report: { ...full, ok: false, checks: [...full.checks, { name: 'anchor', ok: false, detail: 'not one of the requested records' }] } };
+        }
+        return report.ok ? { record: (served[i] as { record: DisclosedRecord }).record, report: full } : { report: full };
       });
-      return { publisher, accessId: answer.accessId, txId: answer.txId, records, notServed: Array.isArray(payload.notServed) ? payload.notServed : [] };
+      const notServed: NotServed[] = Array.isArray(payload.notServed) ? payload.notServed.filter((n) => typeof n.recordId === 'string' && requested.has(n.recordId)) : [];
+      const answered = new Set([...reports.map((r) => r.recordId), ...notServed.map((n) => n.recordId)]);
+      for (const id of recordIds) {
+        if (!answered.has(id)) notServed.push({ recordId: id, code: 'NOT_SERVED', message: `${publisher} registered the access but returned nothing for ${id}` });
+      }
+      return { publisher, accessId: answer.accessId, txId: answer.txId, records, notServed };
     },
   };
 }
