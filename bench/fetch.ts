@@ -42,7 +42,10 @@ function freePort(): Promise<number> {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {
       const a = s.address();
-      s.close(() => { a !== null && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port')); });
+      s.close(() => {
+        if (a !== null && typeof a === 'object') resolve(a.port);
+        else reject(new Error('no port'));
+      });
     });
   });
 }
