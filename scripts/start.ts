@@ -32,6 +32,7 @@ const ORGS = ['GovMSP', 'BankMSP', 'CoreMSP', 'AuditMSP'] as const;
 const ROLES = { GovMSP: 'government', BankMSP: 'bank', CoreMSP: 'core', AuditMSP: 'auditor' } as const;
 const DEFAULT_PORT_BASE = 7800;
 const READY_TIMEOUT_MS = 60_000;
+const CLOSE_GRACE_MS = 5_000;
 
 interface Options { dataDir: string; reset: boolean; portBase: number; json: boolean }
 
@@ -135,7 +136,20 @@ async function startGateway(dataDir: string, configFile: string): Promise<Runnin
     await app.close();
     throw e;
   }
-  return { mspId: config.mspId, url: config.publicUrl, configFile, close: () => app.close() };
+  return {
+    mspId: config.mspId, url: config.publicUrl, configFile,
+    close: async () => {
+      // In-flight requests get a few seconds; a client that never reads its response does not hold the exchange up.
+      const timer = setTimeout(() => {
+        app.server.closeAllConnections();
+      }, CLOSE_GRACE_MS);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
 }
 
 /** Waits until every organization's profile is on chain with its gateway's current URL. */
@@ -183,7 +197,9 @@ async function main(): Promise<void> {
     say(`\n${why}: stopping the gateways, then node-sim…`);
     const force = setTimeout(() => process.exit(1), 20_000);
     force.unref();
-    for (const g of gateways.splice(0)) await g.close().catch((e: unknown) => process.stderr.write(`${g.mspId} gateway: ${String(e)}\n`));
+    for (const g of gateways.splice(0)) {
+      await g.close().catch((e: unknown) => process.stderr.write(`${g.mspId} gateway: ${String(e)}\n`));
+    }
     await running.network?.stop().catch((e: unknown) => process.stderr.write(`node-sim: ${String(e)}\n`));
     rmSync(runFile, { force: true });
     say('stopped.');
