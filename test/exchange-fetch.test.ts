@@ -268,6 +268,31 @@ describe('exchange between organizations over node-sim', () => {
     }
   });
 
+  it('a revocation racing fetches is decided by the ledger: each fetch is either registered and served, or refused with nothing registered', async () => {
+    const bank = w.gw.BankMSP;
+    for (let round = 0; round < 3; round++) {
+      const c = await consent(X, { grantee: 'BankMSP', scope: { recordTypes: ['gov.admin-licence'] } });
+      const revocation = { consentId: c, subject: X.uscc, nonce: b64u(randomBytes(16)) };
+      const [fetches, revoked] = await Promise.all([
+        Promise.all(Array.from({ length: 4 }, () => staff<FetchResult & { code?: string }>(bank, 'POST', '/v1/fetch', { consentId: c, publisher: 'GovMSP', recordIds: ['g-lic-X'] }))),
+        staff(bank, 'POST', '/v1/consents/revoke', { statement: revocation, signature: signStatement('revocation', revocation, X.keys.secretKey) }),
+      ]);
+      expect(revoked.status).toBe(200);
+      const registered = (await accessesOf(w, X)).filter((a) => a.consentId === c);
+      for (const f of fetches) {
+        if (f.status === 200) {
+          expect(f.body.records.map((r) => r.report.ok)).toEqual([true]);
+          expect(registered.map((a) => a.accessId)).toContain(f.body.accessId);
+        } else {
+          expect([f.status, f.body.code]).toEqual([403, 'CONSENT_REVOKED']);
+        }
+      }
+      expect(registered).toHaveLength(fetches.filter((f) => f.status === 200).length);
+      const onChain = await w.gw.AuditMSP.app.ledger.evaluate<{ status: string; uses: number }>('consents', 'GetConsent', c);
+      expect(onChain).toMatchObject({ status: 'revoked', uses: registered.length });
+    }
+  }, 60_000);
+
   it('revocation: once X revokes, the next fetch is refused with CONSENT_REVOKED and nothing is served or registered', async () => {
     const bank = w.gw.BankMSP;
     const c = await consent(X, { grantee: 'BankMSP', scope: { recordTypes: ['gov.admin-licence'] } });
