@@ -164,6 +164,9 @@ describe('auditor and the enterprise\'s view', () => {
     expect(mine.every((a) => a.grantee === 'BankMSP' && a.purpose === 'LOAN_APPLICATION')).toBe(true);
     const audit = await ok(['audit', 'subject', USCC]);
     expect((audit.accesses as unknown[]).length).toBe((own.accesses as unknown[]).length);
+    const viaStaff = await ok(['accesses', '--uscc', USCC]);
+    expect(viaStaff.accesses).toEqual(own.accesses);
+    refused(await credex(['accesses', '--key', 'impostor.json']), 1, 'SIGNATURE_INVALID');
     refused(await credex(['accesses', '--uscc', '91610131MA6W3QXF1X']), 2, 'USCC_INVALID');
   });
 

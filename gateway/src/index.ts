@@ -17,3 +17,4 @@ export type { Publisher, PublishInput, PublishedRecord, PublishProgress } from '
 export { createRegistry } from './services/registry';
 export type { Registry, OrganizationProfile } from './services/registry';
 export { httpStatusOf } from './errors';
+export { signRequest } from './exchange/httpsig';

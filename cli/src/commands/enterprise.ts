@@ -185,16 +185,25 @@ export const consentList: Command = {
 export const accesses: Command = {
   path: ['accesses'],
   audience: 'enterprise',
-  summary: 'Who looked at the enterprise\'s data, when and why (知情权): every registered access.',
+  summary: 'Who looked at the enterprise\'s data, when and why (知情权): every registered access. With --key the request is signed by the enterprise itself (no staff token needed).',
   options: {
-    uscc: { type: 'string', value: '<USCC>', description: 'the enterprise' },
-    key: { type: 'string', short: 'k', value: '<file>', description: 'take the USCC from this key file' },
+    key: { type: 'string', short: 'k', value: '<file>', description: 'the enterprise\'s key file: sign the request as the enterprise' },
+    uscc: { type: 'string', value: '<USCC>', description: 'the enterprise (default: the key file\'s); without --key a staff token is used' },
   },
   async run(args, io) {
     const keyFile = str(args, 'key');
-    const uscc = subjectOf(str(args, 'uscc'), keyFile === undefined ? undefined : readKey(resolve(io.cwd, keyFile)), 'accesses');
+    const key = keyFile === undefined ? undefined : readKey(resolve(io.cwd, keyFile));
+    const uscc = subjectOf(str(args, 'uscc'), key, 'accesses');
     const gw = gatewayClient(args, io, DEFAULT_ORG.government);
-    const res = await gw.request<{ subject: string; accesses: AccessView[] }>('GET', `/v1/audit/subjects/${uscc}/accesses`);
+    let res: { subject: string; accesses: AccessView[] };
+    if (key === undefined) res = await gw.request('GET', `/v1/audit/subjects/${uscc}/accesses`);
+    else {
+      // RFC 9421, signed by the key bound to the USCC on chain (the gateway's own signer).
+      const { signRequest } = await import('@credex/gateway');
+      const path = `/v1/subjects/${uscc}/accesses`;
+      const headers = signRequest({ method: 'GET', url: gw.target.url + path, body: new Uint8Array() }, { keyId: `enterprise:${uscc}`, secretKey: key.secretKey });
+      res = await gw.signedGet(path, headers);
+    }
     const rows = res.accesses.map((a) => [a.at, a.grantee, a.publisher, a.purpose, String(a.recordIds.length), short(a.accessId)]);
     return { human: `${String(res.accesses.length)} access(es) to ${uscc}'s data (查询使用记录):\n${table(['when', 'who', 'from', 'why', 'records', 'access'], rows)}`, json: res };
   },
