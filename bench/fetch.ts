@@ -145,6 +145,19 @@ if (!sampleRes.ok) throw new Error(`sample fetch failed: ${sampleBytes}`);
 
 const authorized = await drive('authorized', signedFetch);
 
+// Diagnostic: how long one RecordAccess transaction takes by group size (where the time goes).
+const groupLatency: Record<string, number> = {};
+for (const size of [1, 10, 50]) {
+  const accesses = Array.from({ length: size }, (_, k) => {
+    const request = signAccessRequest({ consentId: consentIds[k % CLIENTS] as string, grantee: 'BankMSP', purpose: 'LOAN_APPLICATION', recordIds: [`bench-${k % RECORDS}`], nonce: b64u(randomBytes(16)), created: new Date().toISOString() }, bankConfig.keys.requestKey.secretKey);
+    return { accessId: statementId('access-request', request.statement), consentId: request.statement.consentId, recordIds: request.statement.recordIds, request };
+  });
+  const t0 = performance.now();
+  await gov.ledger.submit('access', 'RecordAccess', JSON.stringify({ accesses }));
+  groupLatency[String(size)] = Number((performance.now() - t0).toFixed(1));
+}
+console.log(`RecordAccess submit-to-commit by group size (ms): ${JSON.stringify(groupLatency)}`);
+
 // Baseline: Fastify + LevelDB returning the same bytes, same request shape, no checks.
 const db = new Level<string, string>(path.join(dir, 'baseline'), { valueEncoding: 'utf8' });
 await db.open();
@@ -181,6 +194,7 @@ const result = {
   ratio: Number((authorized.perSecond / baseline.perSecond).toFixed(4)),
   target: { perSecond: 1000, p99Ms: 250 },
   meetsTarget: authorized.perSecond >= 1000 && authorized.p99 < 250,
+  recordAccessMsByGroupSize: groupLatency,
   setupSeconds: Number(setupSeconds.toFixed(1)),
   answerBytes: sampleBytes.length,
   machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadavg: os.loadavg().map((l) => Number(l.toFixed(2))) },
