@@ -8,7 +8,7 @@ export { loadConfig, parseConfig } from './config';
 export type { GatewayConfig, LedgerConfig, KeyPair } from './config';
 export { createLedgerClient, LedgerError } from './ledger/client';
 export type { LedgerClient, LedgerEvent, LedgerDeadlines } from './ledger/client';
-export { verifyBlockChain, blockHeaderHash, blockDataHash } from './ledger/blockchain';
+export { verifyBlockChain, blockHeaderHash, blockDataHash, transactionCodes } from './ledger/blockchain';
 export type { ChainCheck } from './ledger/blockchain';
 export { openStore } from './store/store';
 export type { Store, StoredRecord, StoredBatch, AnchorRequest, NewRecord } from './store/store';

@@ -44,6 +44,12 @@ export function blockDataHash(data: Uint8Array[]): Buffer {
   return hash.digest();
 }
 
+/** The validation code of each transaction of a block (its TRANSACTIONS_FILTER metadata; 0 = VALID). */
+export function transactionCodes(blockBytes: Uint8Array): number[] {
+  const metadata = common.Block.deserializeBinary(blockBytes).getMetadata()?.getMetadataList_asU8() ?? [];
+  return [...(metadata[common.BlockMetadataIndex.TRANSACTIONS_FILTER] ?? [])];
+}
+
 /**
  * Checks the hash chain of blocks `0 … height-1` as returned by `getBlock`.
  *
