@@ -18,7 +18,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -93,12 +93,30 @@ function claimDataDir(dataDir: string): void {
   }
 }
 
-/** The chaincode is a deployable built by esbuild; a fresh clone has no build yet. */
+/** The newest modification time of the files under `dir` (0 when it does not exist). */
+function newestMtime(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** The chaincode is a deployable bundle (esbuild); a fresh clone has none, and sources may be newer than it. */
 function ensureChaincodeBuilt(log: (line: string) => void): void {
-  if (existsSync(join(ROOT, 'chaincode', 'dist', 'index.js'))) return;
-  log('building the chaincode (first start)…');
-  const r = spawnSync('npm', ['run', 'build', '-w', 'chaincode'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) fail('CHAINCODE_BUILD_FAILED', 'npm run build -w chaincode failed (see above)');
+  const bundle = join(ROOT, 'chaincode', 'dist', 'index.js');
+  const sources = ['chaincode/src', 'core/src', 'schemas/src', 'schemas/json'].map((d) => newestMtime(join(ROOT, d)));
+  if (existsSync(bundle) && statSync(bundle).mtimeMs >= Math.max(...sources)) return;
+  log(existsSync(bundle) ? 'the chaincode sources changed: rebuilding the chaincode…' : 'building the chaincode (first start)…');
+  // Built beside the bundle, then renamed over it: a chaincode starting meanwhile never reads half a file.
+  const tmp = `${bundle}.${String(process.pid)}.tmp`;
+  const r = spawnSync(process.execPath, [join(ROOT, 'chaincode', 'scripts', 'build.mjs'), tmp], { cwd: join(ROOT, 'chaincode'), stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) {
+    rmSync(tmp, { force: true });
+    fail('CHAINCODE_BUILD_FAILED', 'building the chaincode (chaincode/scripts/build.mjs) failed (see above)');
+  }
+  renameSync(tmp, bundle);
 }
 
 /** Writes an organization's gateway configuration on first start; later starts keep it. */
