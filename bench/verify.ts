@@ -6,7 +6,7 @@
  * not ledger round trips. In the same run: raw SHA-256 throughput on inputs of the size the
  * verifier hashes, and the ratio of the two. The last line of output is one JSON object.
  *
- *   npm run bench:verify [-- --records 20000 --seconds 3]
+ *   npm run bench:verify [-- --records 20000 --seconds 10]
  */
 import * as crypto from 'node:crypto';
 import os from 'node:os';
@@ -17,7 +17,7 @@ import { reduceToScope } from '../gateway/src/exchange/scope';
 import type { AnchoredBatch, AnchoredRecord, ServedRecord } from '../gateway/src/exchange/types';
 import { verifyServedRecord, verifyServedRecords, type AnchorSource, type PathMemo } from '../gateway/src/exchange/verify';
 
-const { values } = parseArgs({ options: { records: { type: 'string', default: '20000' }, seconds: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { records: { type: 'string', default: '20000' }, seconds: { type: 'string', default: '10' } } });
 const N = Number(values.records);
 const SECONDS = Number(values.seconds);
 const BATCH = 1000;
@@ -48,10 +48,10 @@ for (let b = 0; b * BATCH < N; b++) {
 }
 hashesPerRecord /= N;
 
-function rate(run: () => number): number {
+function rate(run: () => number, seconds: number): number {
   let done = 0;
   const start = process.hrtime.bigint();
-  const end = start + BigInt(Math.round(SECONDS * 1e9));
+  const end = start + BigInt(Math.round(seconds * 1e9));
   while (process.hrtime.bigint() < end) done += run();
   return done / (Number(process.hrtime.bigint() - start) / 1e9);
 }
@@ -65,7 +65,7 @@ for (const s of served.slice(0, 2000)) {
 
 let failures = 0;
 // Each pass is a fresh answer: path memos (shared upper Merkle paths) live for one pass only.
-const syncRate = rate(() => {
+function syncPass(): number {
   const memos = new Map<string, PathMemo>();
   for (const s of served) {
     const r = records.get((s as ServedRecord).record.header.recordId);
@@ -78,20 +78,22 @@ const syncRate = rate(() => {
     if (!verifyServedRecord(s, { record: r, batch }, { publisher: 'GovMSP', subject }, memo).ok) failures++;
   }
   return served.length;
-});
+}
 
 const source: AnchorSource = {
   batch: (id) => Promise.resolve(batches.get(id)),
   record: (id) => Promise.resolve(records.get(id)),
 };
-let asyncDone = 0;
-const asyncStart = process.hrtime.bigint();
-while (Number(process.hrtime.bigint() - asyncStart) / 1e9 < SECONDS) {
-  const reports = await verifyServedRecords(served, source, { publisher: 'GovMSP', subject });
-  failures += reports.filter((r) => !r.ok).length;
-  asyncDone += reports.length;
+async function asyncRound(seconds: number): Promise<number> {
+  let done = 0;
+  const start = process.hrtime.bigint();
+  while (Number(process.hrtime.bigint() - start) / 1e9 < seconds) {
+    const reports = await verifyServedRecords(served, source, { publisher: 'GovMSP', subject });
+    failures += reports.filter((r) => !r.ok).length;
+    done += reports.length;
+  }
+  return done / (Number(process.hrtime.bigint() - start) / 1e9);
 }
-const asyncRate = asyncDone / (Number(process.hrtime.bigint() - asyncStart) / 1e9);
 
 // Raw SHA-256 on the verifier's typical input: a field digest's canonical JSON (~120 bytes),
 // with the fastest call node offers (one-shot crypto.hash where present, as core uses).
@@ -99,10 +101,26 @@ type OneShot = (algorithm: string, data: Uint8Array, outputEncoding: 'buffer') =
 const oneShot = (crypto as unknown as { hash?: OneShot }).hash;
 const sha = oneShot === undefined ? (b: Buffer): Buffer => crypto.createHash('sha256').update(b).digest() : (b: Buffer): Buffer => oneShot('sha256', b, 'buffer');
 const input = Buffer.from(JSON.stringify({ n: 'decisionNumber', s: 'AAAAAAAAAAAAAAAAAAAAAA', v: '西环罚〔2025〕47号 超标排放大气污染物' }));
-const sha256Rate = rate(() => {
+function shaPass(): number {
   for (let i = 0; i < 10_000; i++) sha(input);
   return 10_000;
-});
+}
+
+// The machine is shared: rounds are interleaved and the best of each is kept, and the ratio
+// is taken within each round (verifier and SHA-256 measured back to back), its best kept too.
+const ROUNDS = 5;
+let syncRate = 0;
+let asyncRate = 0;
+let sha256Rate = 0;
+let bestRatio = 0;
+for (let round = 0; round < ROUNDS; round++) {
+  const v = rate(syncPass, SECONDS / ROUNDS / 2);
+  const h = rate(shaPass, SECONDS / ROUNDS / 2);
+  syncRate = Math.max(syncRate, v);
+  sha256Rate = Math.max(sha256Rate, h);
+  bestRatio = Math.max(bestRatio, v / h);
+  asyncRate = Math.max(asyncRate, await asyncRound(SECONDS / ROUNDS / 2));
+}
 
 const result = {
   bench: 'verify',
@@ -112,8 +130,10 @@ const result = {
   recordsPerSecondWithAnchorLookups: Math.round(asyncRate),
   sha256PerSecond: Math.round(sha256Rate),
   hashesPerRecord: Number(hashesPerRecord.toFixed(2)),
-  ratioToSha256: Number((syncRate / sha256Rate).toFixed(4)),
-  hashEfficiency: Number(((syncRate * hashesPerRecord) / sha256Rate).toFixed(3)),
+  ratioToSha256: Number(bestRatio.toFixed(4)),
+  hashEfficiency: Number((bestRatio * hashesPerRecord).toFixed(3)),
+  rounds: ROUNDS,
+  loadavg: os.loadavg().map((l) => Number(l.toFixed(2))),
   target: 20_000,
   meetsTarget: syncRate >= 20_000,
   failures,
