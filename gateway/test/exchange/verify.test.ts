@@ -3,7 +3,7 @@ import { buildMerkleTree, sealRecord, verifyInclusion, type SealedRecord } from 
 import { fixtureEnterprises, fixtureRecord, type RecordType } from '@credex/schemas';
 import { reduceToScope } from '../../src/exchange/scope';
 import type { AnchoredBatch, AnchoredRecord, ServedRecord } from '../../src/exchange/types';
-import { verifyInclusionMemo, verifyServedRecord, verifyServedRecords, type AnchorSource, type PathMemo, type VerificationReport } from '../../src/exchange/verify';
+import { ledgerAnchorSource, verifyInclusionMemo, verifyServedRecord, verifyServedRecords, type AnchorSource, type PathMemo, type VerificationReport } from '../../src/exchange/verify';
 
 const subject = fixtureEnterprises.subject.uscc;
 const types: RecordType[] = ['gov.admin-licence', 'gov.admin-penalty', 'gov.tax-grade', 'fin.loan-repayment', 'sc.receivable-confirmation'];
@@ -206,5 +206,34 @@ describe('verifyInclusionMemo', () => {
     const shorter = tree.proof(1).slice(0, 3);
     expect(verifyInclusionMemo(ls[1] as string, 1, 16, shorter, tree.root, memo)).toBe(false);
     expect(verifyInclusionMemo(ls[1] as string, 1, 16, tree.proof(1), tree.root, memo)).toBe(true);
+  });
+});
+
+describe('ledgerAnchorSource', () => {
+  it('reads batches once (they never change), records every time (their status does), and maps NOT_FOUND to undefined', async () => {
+    const calls: string[] = [];
+    const ledger = {
+      evaluate: <T>(contract: string, tx: string, id: string): Promise<T> => {
+        calls.push(`${contract}:${tx}:${id}`);
+        if (id === 'missing') return Promise.reject(Object.assign(new Error('NOT_FOUND: no'), { code: 'NOT_FOUND' }));
+        if (id === 'down') return Promise.reject(Object.assign(new Error('LEDGER_UNAVAILABLE: down'), { code: 'LEDGER_UNAVAILABLE' }));
+        return Promise.resolve({ id } as T);
+      },
+    };
+    const source = ledgerAnchorSource(ledger);
+    await source.batch('b1');
+    await source.batch('b1');
+    await source.record('r1');
+    await source.record('r1');
+    expect(await source.batch('missing')).toBeUndefined();
+    expect(await source.record('missing')).toBeUndefined();
+    await expect(source.record('down')).rejects.toMatchObject({ code: 'LEDGER_UNAVAILABLE' });
+    await expect(source.batch('down')).rejects.toMatchObject({ code: 'LEDGER_UNAVAILABLE' });
+    // A missing or failed batch read is not remembered.
+    await source.batch('missing');
+    expect(calls).toEqual([
+      'anchors:GetBatch:b1', 'anchors:GetRecord:r1', 'anchors:GetRecord:r1', 'anchors:GetBatch:missing', 'anchors:GetRecord:missing',
+      'anchors:GetRecord:down', 'anchors:GetBatch:down', 'anchors:GetBatch:missing',
+    ]);
   });
 });
