@@ -7,16 +7,21 @@
  * Reports committed tx/s and submit-to-commit latency (p50/p99), plus the start-up time of a
  * 4-org network from an empty folder. The last line of output is one JSON object.
  *
+ * The clients run in a child process of their own (as the gateways and apps using node-sim
+ * do), so their work does not share node-sim's event loop and CPU figures stay apart.
+ *
  *   npm run bench:sim-submit [-- --seconds 5 --levels 1,10,50,200 --batch-timeout 10]
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, sign as signWithNode, type KeyObject } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import { connect, hash, signers, type Contract, type Gateway } from '@hyperledger/fabric-gateway';
+import { connect, hash, type Contract, type Gateway } from '@hyperledger/fabric-gateway';
 import {
   b64u,
   fromB64u,
@@ -40,7 +45,7 @@ import {
   fixtureOrganization,
   fixtureRecord,
 } from '@credex/schemas';
-import { startSimNetwork, type SimNetwork } from '@credex/node-sim';
+import { startSimNetwork, type SimOrg } from '@credex/node-sim';
 
 const { values } = parseArgs({
   options: {
@@ -48,6 +53,8 @@ const { values } = parseArgs({
     levels: { type: 'string', default: '1,10,50,200' },
     'batch-timeout': { type: 'string', default: '10' },
     'max-messages': { type: 'string', default: '500' },
+    /** Internal: run as the clients' process. */
+    client: { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -72,8 +79,36 @@ function nodeSigner(key: KeyPairB64u): (kind: StatementKind, statement: unknown)
   return (kind, statement) => b64u(signWithNode(null, statementBytes(kind, statement), privateKey));
 }
 
-function connectOrg(sim: SimNetwork, mspId: string): { gateway: Gateway; close: () => void } {
-  const org = sim.orgs.get(mspId)!;
+/** P-256 order, for the low-S form Fabric requires. */
+const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+/**
+ * An ECDSA P-256 signer for the fabric-gateway client made with node:crypto (OpenSSL), low-S
+ * and DER like the client's own signer (which computes in JavaScript, ~10x slower): the
+ * client's signing should not weigh on node-sim's figures. Used with `hash.none`, so it gets
+ * the message itself and hashes it with SHA-256 as the client's own would.
+ */
+function nodeEcdsaSigner(keyPem: string): (message: Uint8Array) => Promise<Uint8Array> {
+  const key = createPrivateKey(keyPem);
+  const int = (v: bigint): Buffer => {
+    let hex = v.toString(16);
+    if (hex.length % 2 === 1) hex = `0${hex}`;
+    const bytes = Buffer.from(hex, 'hex');
+    return (bytes[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes;
+  };
+  return (message) => {
+    const raw = signWithNode('sha256', message, { key, dsaEncoding: 'ieee-p1363' });
+    const r = BigInt(`0x${raw.subarray(0, 32).toString('hex')}`);
+    let s = BigInt(`0x${raw.subarray(32).toString('hex')}`);
+    if (s > P256_N >> 1n) s = P256_N - s;
+    const rb = int(r);
+    const sb = int(s);
+    return Promise.resolve(Buffer.concat([Buffer.from([0x30, rb.length + sb.length + 4, 0x02, rb.length]), rb, Buffer.from([0x02, sb.length]), sb]));
+  };
+}
+
+function connectOrg(org: SimOrg): { gateway: Gateway; close: () => void } {
+  const mspId = org.mspId;
   const client = new grpc.Client(org.peerEndpoint, grpc.credentials.createSsl(Buffer.from(org.tlsCaCertPem)), {
     'grpc.ssl_target_name_override': org.hostnameOverride,
   });
@@ -81,8 +116,8 @@ function connectOrg(sim: SimNetwork, mspId: string): { gateway: Gateway; close: 
   const gateway = connect({
     client,
     identity: { mspId, credentials: Buffer.from(id.certPem) },
-    signer: signers.newPrivateKeySigner(createPrivateKey(id.keyPem)),
-    hash: hash.sha256,
+    signer: nodeEcdsaSigner(id.keyPem),
+    hash: hash.none,
   });
   return {
     gateway,
@@ -93,8 +128,8 @@ function connectOrg(sim: SimNetwork, mspId: string): { gateway: Gateway; close: 
   };
 }
 
-/** CPU time (ms) of this process and of its child processes (the chaincodes), from /proc; undefined elsewhere. */
-function cpuSnapshot(): { main: number; chaincodes: number } | undefined {
+/** CPU time (ms) of this process and of its child processes except `exclude` (the chaincodes), from /proc; undefined elsewhere. */
+function cpuSnapshot(exclude: number | undefined): { main: number; chaincodes: number; clients: number } | undefined {
   const ticks = (pid: string): { ppid: number; ms: number } => {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
     return { ppid: Number(fields[1]), ms: (Number(fields[11]) + Number(fields[12])) * 10 };
@@ -104,12 +139,12 @@ function cpuSnapshot(): { main: number; chaincodes: number } | undefined {
     for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
       try {
         const t = ticks(pid);
-        if (t.ppid === process.pid) chaincodes += t.ms;
+        if (t.ppid === process.pid && Number(pid) !== exclude) chaincodes += t.ms;
       } catch {
         // the process ended meanwhile
       }
     }
-    return { main: ticks(String(process.pid)).ms, chaincodes };
+    return { main: ticks(String(process.pid)).ms, chaincodes, clients: exclude === undefined ? 0 : ticks(String(exclude)).ms };
   } catch {
     return undefined;
   }
@@ -120,18 +155,24 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
-async function main(): Promise<void> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-sim-'));
-  const t0 = performance.now();
-  const sim = await startSimNetwork({
-    dataDir: dir,
-    batch: { batchTimeoutMs: Number(values['batch-timeout']), maxMessageCount: Number(values['max-messages']) },
-  });
-  const startupMs = performance.now() - t0;
-  console.log(`start-up of a 4-org network from an empty folder: ${startupMs.toFixed(0)} ms`);
+/** Messages between the bench (node-sim's process) and its clients' process. */
+type ToClients = { type: 'start'; orgs: SimOrg[]; channel: string; chaincodeName: string } | { type: 'run'; concurrency: number };
+type FromClients = { type: 'hello' } | { type: 'ready' } | { type: 'done'; concurrency: number; latencies: number[]; failed: number; elapsedMs: number };
 
-  const conns = new Map(ORGS.map((m) => [m, connectOrg(sim, m)]));
-  const cc = (m: string): Contract => conns.get(m as (typeof ORGS)[number])!.gateway.getNetwork(sim.channel).getContract(sim.chaincodeName);
+/** The clients' process: sets up the data, then runs each concurrency level on request. */
+async function clientsMain(): Promise<void> {
+  const send = (m: FromClients): void => {
+    process.send?.(m);
+  };
+  const start = await new Promise<Extract<ToClients, { type: 'start' }>>((resolve) => {
+    process.once('message', (m: ToClients) => {
+      if (m.type === 'start') resolve(m);
+    });
+    send({ type: 'hello' });
+  });
+  const orgs = new Map(start.orgs.map((o) => [o.mspId, o]));
+  const conns = new Map(ORGS.map((m) => [m, connectOrg(orgs.get(m)!)]));
+  const cc = (m: string): Contract => conns.get(m as (typeof ORGS)[number])!.gateway.getNetwork(start.channel).getContract(start.chaincodeName);
   const requestKeys = new Map(ORGS.map((m) => [m, newSigningKeyPair()]));
   const subjectKey = newSigningKeyPair();
   try {
@@ -172,20 +213,13 @@ async function main(): Promise<void> {
     if (signRequest('access-request', probe) !== signStatement('access-request', probe, requestKeys.get('BankMSP')!.secretKey)) {
       throw new Error('node:crypto and tweetnacl ed25519 signatures differ');
     }
-    const results: {
-      concurrency: number;
-      committed: number;
-      failed: number;
-      txPerSecond: number;
-      p50Ms: number;
-      p99Ms: number;
-      cpuMsPerTxMain: number;
-      cpuMsPerTxChaincodes: number;
-    }[] = [];
-    for (const concurrency of LEVELS) {
+    send({ type: 'ready' });
+    for (;;) {
+      const m = await new Promise<ToClients>((resolve) => process.once('message', resolve));
+      if (m.type !== 'run') continue;
+      const { concurrency } = m;
       const latencies: number[] = [];
       let failed = 0;
-      const cpuBefore = cpuSnapshot();
       const until = performance.now() + SECONDS * 1000;
       const started = performance.now();
       await Promise.all(
@@ -206,8 +240,64 @@ async function main(): Promise<void> {
           }
         }),
       );
-      const elapsed = (performance.now() - started) / 1000;
-      const cpuAfter = cpuSnapshot();
+      send({ type: 'done', concurrency, latencies, failed, elapsedMs: performance.now() - started });
+      if (concurrency === LEVELS[LEVELS.length - 1]) break;
+    }
+  } finally {
+    for (const c of conns.values()) c.close();
+  }
+}
+
+/** Waits for the next message of the clients' process; rejects if it exits first. */
+function nextMessage(child: ChildProcess): Promise<FromClients> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null): void => {
+      reject(new Error(`the clients' process exited with ${String(code)}`));
+    };
+    child.once('exit', onExit);
+    child.once('message', (m: FromClients) => {
+      child.off('exit', onExit);
+      resolve(m);
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-sim-'));
+  const t0 = performance.now();
+  const sim = await startSimNetwork({
+    dataDir: dir,
+    batch: { batchTimeoutMs: Number(values['batch-timeout']), maxMessageCount: Number(values['max-messages']) },
+  });
+  const startupMs = performance.now() - t0;
+  console.log(`start-up of a 4-org network from an empty folder: ${startupMs.toFixed(0)} ms`);
+
+  // The same script, as the clients' process (fork keeps tsx's loader in execArgv).
+  const child = fork(fileURLToPath(import.meta.url), [...process.argv.slice(2), '--client'], { stdio: 'inherit' });
+  try {
+    if ((await nextMessage(child)).type !== 'hello') throw new Error('the clients did not start');
+    const ready = nextMessage(child);
+    child.send({ type: 'start', orgs: [...sim.orgs.values()], channel: sim.channel, chaincodeName: sim.chaincodeName } satisfies ToClients);
+    if ((await ready).type !== 'ready') throw new Error('the clients did not get ready');
+    const results: {
+      concurrency: number;
+      committed: number;
+      failed: number;
+      txPerSecond: number;
+      p50Ms: number;
+      p99Ms: number;
+      cpuMsPerTxMain: number;
+      cpuMsPerTxChaincodes: number;
+      cpuMsPerTxClients: number;
+    }[] = [];
+    for (const concurrency of LEVELS) {
+      const cpuBefore = cpuSnapshot(child.pid);
+      const done = nextMessage(child);
+      child.send({ type: 'run', concurrency } satisfies ToClients);
+      const outcome = await done;
+      const cpuAfter = cpuSnapshot(child.pid);
+      if (outcome.type !== 'done') throw new Error('unexpected message from the clients');
+      const { latencies, failed } = outcome;
       const perTx = (a: number | undefined, b: number | undefined): number =>
         a === undefined || b === undefined || latencies.length === 0 ? NaN : Math.round(((b - a) / latencies.length) * 100) / 100;
       latencies.sort((a, b) => a - b);
@@ -215,15 +305,19 @@ async function main(): Promise<void> {
         concurrency,
         committed: latencies.length,
         failed,
-        txPerSecond: Math.round(latencies.length / elapsed),
+        txPerSecond: Math.round(latencies.length / (outcome.elapsedMs / 1000)),
         p50Ms: Math.round(percentile(latencies, 50) * 10) / 10,
         p99Ms: Math.round(percentile(latencies, 99) * 10) / 10,
-        // Load-independent cost: CPU ms per committed tx in this process (client + peers + orderer) and in the 4 chaincode processes.
+        // Load-independent cost: CPU ms per committed tx in node-sim's process (peers + orderer), in the 4 chaincode processes and in the clients' process.
         cpuMsPerTxMain: perTx(cpuBefore?.main, cpuAfter?.main),
         cpuMsPerTxChaincodes: perTx(cpuBefore?.chaincodes, cpuAfter?.chaincodes),
+        cpuMsPerTxClients: perTx(cpuBefore?.clients, cpuAfter?.clients),
       };
       results.push(row);
-      console.log(`concurrency ${String(concurrency).padStart(3)}: ${row.txPerSecond} committed tx/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms (${row.committed} committed, ${failed} failed; CPU/tx ${row.cpuMsPerTxMain} ms here + ${row.cpuMsPerTxChaincodes} ms chaincodes)`);
+      console.log(
+        `concurrency ${String(concurrency).padStart(3)}: ${row.txPerSecond} committed tx/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms (${row.committed} committed, ${failed} failed; ` +
+          `CPU/tx ${row.cpuMsPerTxMain} ms node-sim + ${row.cpuMsPerTxChaincodes} ms chaincodes + ${row.cpuMsPerTxClients} ms clients)`,
+      );
     }
     console.log(
       JSON.stringify({
@@ -237,13 +331,13 @@ async function main(): Promise<void> {
       }),
     );
   } finally {
-    for (const c of conns.values()) c.close();
+    if (child.exitCode === null) child.kill();
     await sim.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-main().catch((err: unknown) => {
+(values.client ? clientsMain() : main()).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });
