@@ -3,7 +3,7 @@
  * `npm start` starts it (on a temporary data directory and free ports), the 信易贷 walkthrough
  * run against it, Ctrl-C, and a second start that resumes from the same data.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,14 @@ describe('npm start, npm run demo, Ctrl-C, npm start again', () => {
     expect(docs.status).toBe(200);
     expect(((await docs.json()) as { openapi?: string }).openapi).toMatch(/^3\./);
   }, 120_000);
+
+  it('a second start, even with --reset, refuses while the exchange runs and wipes nothing', () => {
+    const second = spawnSync('npm', ['start', '--silent', '--', '--data-dir', dataDir, '--reset'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CREDEX_DATA_DIR: '' } });
+    expect(second.status).toBe(1);
+    expect(second.stderr).toMatch(/^credex start: ALREADY_RUNNING: an exchange is already running on /m);
+    expect(existsSync(join(dataDir, 'config', 'GovMSP.json'))).toBe(true);
+    expect(existsSync(join(dataDir, 'run.json'))).toBe(true);
+  }, 60_000);
 
   it('runs the 信易贷 walkthrough against it: every step as stated', async () => {
     const { code, output } = await npmRunDemo();
