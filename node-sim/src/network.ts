@@ -22,6 +22,7 @@ import { createMspRegistry } from './msp/msp';
 import { createOrderer, type Orderer } from './orderer';
 import { createSimPeer, ProposalRejectedError, type SimPeer } from './peer';
 import { parsePolicy } from './policy';
+import { createSignatureMemo } from './validator';
 import { writeConnectionProfile } from './profile';
 
 /** What a client of one organization needs to connect (docs/CONTRACTS.md "node-sim"). */
@@ -115,9 +116,12 @@ async function start(opts: ResolvedSimOptions, running: Running): Promise<SimNet
     commits.close();
     state.close();
   };
+  // The peers' endorsement signatures, made here: the validator need not verify them again.
+  const ownSignatures = createSignatureMemo();
   const orderer = createOrderer({
     ledger,
     msp,
+    ownSignatures,
     policies: (chaincodeName) => {
       if (chaincodeName !== opts.chaincode.name) throw new Error(`chaincode ${chaincodeName} is not defined on channel ${opts.channel}`);
       return policy;
@@ -143,7 +147,7 @@ async function start(opts: ResolvedSimOptions, running: Running): Promise<SimNet
   const peers = new Map<string, SimPeer>();
   for (const material of orgMaterial) {
     const runtime = runtimes.get(material.mspId) as ChaincodeRuntime;
-    peers.set(material.mspId, createSimPeer({ mspId: material.mspId, name: material.nodeHost, identity: material.peer, runtime, channel }));
+    peers.set(material.mspId, createSimPeer({ mspId: material.mspId, name: material.nodeHost, identity: material.peer, runtime, channel, ownSignatures }));
   }
 
   // Chaincode processes start in parallel with the gRPC servers.

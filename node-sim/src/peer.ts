@@ -11,6 +11,7 @@ import type { Identity } from './msp/material';
 import { MspError, serializeIdentity, signDer, type ValidatedIdentity } from './msp/msp';
 import { checkProposalHeaders, ProposalError, proposalResponsePayload, unpackProposal, type UnpackedProposal } from './proposal';
 import { invokeQscc, QSCC } from './qscc';
+import type { SignatureMemo } from './validator';
 
 /** shim.ERROR: from here on the peer returns the response payload but no endorsement. */
 const SHIM_ERROR = 500;
@@ -64,6 +65,8 @@ export function createSimPeer(opts: {
   identity: Identity;
   runtime: ChaincodeRuntime;
   channel: SimChannel;
+  /** Where the peer records the endorsement signatures it makes, so commit-time validation need not verify them again. */
+  ownSignatures?: SignatureMemo;
 }): SimPeer {
   const { channel, runtime, identity } = opts;
   const serializedIdentity = serializeIdentity(identity.mspId, identity.certPem);
@@ -116,7 +119,10 @@ export function createSimPeer(opts: {
   function endorse(up: UnpackedProposal, response: peer.Response, prp: Uint8Array): peer.ProposalResponse {
     const endorsement = new peer.Endorsement();
     endorsement.setEndorser(serializedIdentity);
-    endorsement.setSignature(signDer(identity.keyPem, Buffer.concat([prp, serializedIdentity])));
+    const signed = Buffer.concat([prp, serializedIdentity]);
+    const signature = signDer(identity.keyPem, signed);
+    opts.ownSignatures?.remember(signed, signature);
+    endorsement.setSignature(signature);
     const result = new peer.ProposalResponse();
     result.setVersion(1);
     result.setResponse(response);
