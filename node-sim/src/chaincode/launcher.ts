@@ -31,6 +31,8 @@ const TAIL_BYTES = 8192;
 const PARENT_WATCH = fileURLToPath(new URL('./parent-watch.cjs', import.meta.url));
 /** Skips formatting fabric-shim log lines that winston would drop anyway (see the file). */
 const QUIET_LOGS = fileURLToPath(new URL('./quiet-logs.cjs', import.meta.url));
+/** Parses a client's certificate once for fabric-shim's ClientIdentity (see the file). */
+const CERT_CACHE = fileURLToPath(new URL('./cert-cache.cjs', import.meta.url));
 
 function readStartScript(chaincodeDir: string): string {
   let pkg: unknown;
@@ -63,7 +65,7 @@ export function launchChaincode(opts: LaunchOptions): Launched {
   const start = readStartScript(opts.chaincodeDir);
   const peerArgs = ['--peer.address', opts.peerAddress];
   const env: Record<string, string | undefined> = { ...process.env, ...opts.env };
-  env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(PARENT_WATCH)} --require ${JSON.stringify(QUIET_LOGS)}`.trim();
+  env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(PARENT_WATCH)} --require ${JSON.stringify(QUIET_LOGS)} --require ${JSON.stringify(CERT_CACHE)}`.trim();
   const direct = /^fabric-chaincode-node\s+start(\s+[^;&|<>`$]*)?$/.exec(start);
   const cli = direct ? resolveShimCli(opts.chaincodeDir) : undefined;
 
