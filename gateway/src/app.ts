@@ -45,6 +45,12 @@ export async function app(fastify: FastifyInstance, opts: AppOptions): Promise<v
   await fastify.register(rateLimitPlugin, { perMinute: config.limits.ratePerMinute });
   await fastify.register(servicesPlugin, { config, ledger: opts.ledger, store: opts.store, maintenanceMs: opts.maintenanceMs });
 
+  // The request id of the logs, for the caller to quote.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+
   fastify.get('/health', {
     schema: { tags: ['health'], summary: 'Liveness', response: { 200: { type: 'object', properties: { ok: { type: 'boolean' }, mspId: { type: 'string' } } } } },
   }, () => ({ ok: true, mspId: config.mspId }));

@@ -39,11 +39,12 @@ describe('gateway app', () => {
     expect(Object.keys(doc.paths['/v1/records/']?.post?.responses ?? {})).toEqual(expect.arrayContaining(['200', '400', '409']));
   });
 
-  it('answers an unknown route with 404 ROUTE_NOT_FOUND', async () => {
+  it('answers an unknown route with 404 ROUTE_NOT_FOUND, quoting the request id', async () => {
     gw = await testGateway();
-    const res = await gw.app.inject({ method: 'GET', url: '/v1/nothing', headers: auth });
+    const res = await gw.app.inject({ method: 'GET', url: '/v1/nothing', headers: { ...auth, 'x-request-id': 'req-42' } });
     expect(res.statusCode).toBe(404);
     expect(res.json()).toMatchObject({ code: 'ROUTE_NOT_FOUND' });
+    expect(res.headers['x-request-id']).toBe('req-42');
   });
 
   it('limits each caller separately (429 RATE_LIMITED)', async () => {
