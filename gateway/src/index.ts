@@ -17,4 +17,9 @@ export type { Publisher, PublishInput, PublishedRecord, PublishProgress } from '
 export { createRegistry } from './services/registry';
 export type { Registry, OrganizationProfile } from './services/registry';
 export { httpStatusOf } from './errors';
-export { signRequest } from './exchange/httpsig';
+// The exchange between organizations (G2): HTTP message signatures, the verifier, the bank-side client.
+export { signRequest, verifyRequest, contentDigest } from './exchange/httpsig';
+export type { VerifiedSignature, VerifyOptions, NonceRegister } from './exchange/httpsig';
+export { createExchangeClient, signAccessRequest } from './exchange/client';
+export type { ExchangeClient, FetchInput, FetchResult, FetchedRecord } from './exchange/client';
+export type { VerificationReport, CheckName } from './exchange/verify';
