@@ -4,7 +4,7 @@
  * its bad input — bad USCC, missing file, wrong key, expired or revoked consent — giving one
  * error line and a non-zero exit.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureEnterprises, fixtureFields, fixtureRecord } from '@credex/schemas';
@@ -237,6 +237,13 @@ describe('ending', () => {
     await ok(['consent', 'revoke', consentId, '--key', 'xian.json']);
     refused(await credex(['fetch', '--consent', consentId, '--out', 'after-revoke']), 1, 'CONSENT_REVOKED');
     refused(await credex(['consent', 'revoke', 'nothex', '--key', 'xian.json']), 2, 'CONSENT_ID_INVALID');
+  });
+
+  it('finds the exchange from a subdirectory, as git finds its repository', async () => {
+    mkdirSync(join(work, 'sub', 'deeper'), { recursive: true });
+    const r = await runCli(['catalogue', 'list', '--uscc', USCC, '--json'], { cwd: join(work, 'sub', 'deeper') });
+    expect(r.code, r.stderr).toBe(0);
+    expect((r.json().entries as unknown[]).length).toBeGreaterThanOrEqual(2);
   });
 
   it('a wrong staff token is refused', async () => {

@@ -6,7 +6,7 @@
  * `<data dir>/config/<MSP id>.json` (its URL and first staff token).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Args, Io } from './command';
 import { str } from './command';
 import { CliError, EXIT, exitCodeOfHttp, usageError } from './errors';
@@ -14,9 +14,17 @@ import { CliError, EXIT, exitCodeOfHttp, usageError } from './errors';
 /** The organizations `npm start` runs, by the role they play. */
 export const DEFAULT_ORG = { government: 'GovMSP', bank: 'BankMSP', core: 'CoreMSP', auditor: 'AuditMSP' } as const;
 
-/** The exchange's data directory: --data-dir, CREDEX_DATA_DIR, or ./data. */
+/**
+ * The exchange's data directory: --data-dir, CREDEX_DATA_DIR, or the nearest `data/` with a
+ * `config/` folder from the working directory up (as git finds its repository), else ./data.
+ */
 export function dataDirOf(args: Args, io: Io): string {
-  return resolve(io.cwd, str(args, 'data-dir') ?? io.env.CREDEX_DATA_DIR ?? 'data');
+  const given = str(args, 'data-dir') ?? io.env.CREDEX_DATA_DIR;
+  if (given !== undefined && given !== '') return resolve(io.cwd, given);
+  for (let dir = resolve(io.cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'data', 'config'))) return join(dir, 'data');
+    if (dirname(dir) === dir) return resolve(io.cwd, 'data');
+  }
 }
 
 /** What `npm start` writes for each organization (the subset the CLI reads). */

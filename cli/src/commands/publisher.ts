@@ -38,7 +38,7 @@ export const publish: Command = {
   path: ['publish'],
   audience: 'publisher',
   summary: 'Publish credit records from a .jsonl or .csv file under a catalogue entry: every record is checked first (nothing is sent if one is bad), then sent in batches, each sealed and anchored on chain.',
-  positionals: [{ name: 'file', description: 'records, .jsonl (one JSON record per line) or .csv (header row; other columns are fields)' }],
+  positionals: [{ name: 'file', description: 'records, .jsonl (one JSON record per line) or .csv (header row: recordId, subject, issuedAt, supersedes?, then one column per field, typed by the record type\'s schema; list cells a;b or JSON)' }],
   options: {
     type: { type: 'string', short: 't', value: '<recordType>', description: 'record type, e.g. gov.admin-penalty (required)' },
     catalogue: { type: 'string', short: 'c', value: '<entryId>', description: 'catalogue entry the records belong to (required)' },
