@@ -120,6 +120,8 @@ class FabricLedgerClient implements LedgerClient {
         // Re-endorsing is safe only when the first attempt cannot have committed.
         const retry = err.code === 'MVCC_READ_CONFLICT' || err.code === 'PHANTOM_READ_CONFLICT' || (err.retryable && txId === undefined);
         if (!retry || attempt >= MAX_ATTEMPTS) throw err;
+        // A short random pause, so that transactions that conflicted do not meet again.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * attempt));
       }
     }
   }
