@@ -124,6 +124,26 @@ describe('gateway staff routes over node-sim', () => {
     expect(list.body.objections.map((o) => o.objectionId).sort()).toEqual([first, second].sort());
   });
 
+  it('lists catalogue entries and retires one: no more records under it', async () => {
+    const created = await call<{ entry: { entryId: string; dataGrade: number } }>(gov.url, 'POST', '/v1/catalogue', {
+      subject: X.uscc, recordType: 'gov.tax-grade', title: '纳税信用等级', pricePerAccess: 50,
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.entry.entryId;
+    const mine = await call<{ entries: { entryId: string }[] }>(gov.url, 'GET', '/v1/catalogue');
+    expect(mine.body.entries.map((e) => e.entryId)).toEqual(expect.arrayContaining([entryId, id]));
+    const bySubject = await call<{ entries: { entryId: string }[] }>(bank.url, 'GET', `/v1/catalogue?subject=${X.uscc}`);
+    expect(bySubject.body.entries.map((e) => e.entryId)).toEqual(expect.arrayContaining([entryId, id]));
+    const byBank = await call<{ code: string }>(bank.url, 'POST', `/v1/catalogue/${id}/retire`);
+    expect(byBank.status).toBe(403);
+    const retired = await call<{ entry: { status: string } }>(gov.url, 'POST', `/v1/catalogue/${id}/retire`);
+    expect(retired.status).toBe(200);
+    expect(retired.body.entry.status).toBe('retired');
+    const publish = await call<{ code: string }>(gov.url, 'POST', '/v1/records', { catalogueEntryId: id, records: [{ ...fixtureRecord('gov.tax-grade', X.uscc), recordId: 'tax-1' }] });
+    expect(publish.status).toBe(409);
+    expect(publish.body.code).toBe('ENTRY_RETIRED');
+  });
+
   it('shows the enterprise its own access history when it signs the request with its key', async () => {
     const path = `/v1/subjects/${X.uscc}/accesses`;
     const signed = (keyId: string, secretKey: string, p = path): Record<string, string> =>
