@@ -17,13 +17,20 @@ import { assertRecordType, prepareRecord, readRecordFile } from '../records-inpu
 interface Published { recordId: string; leafHash: string; batchId: string; txId: string; root: string }
 interface EntryView { entryId: string; subject: string; publisher: string; recordType: string; title: string; dataGrade: number; pricePerAccess: number; status: string }
 
+/** Share of a batch's work done at the end of each phase the gateway reports (anchoring waits for the ledger). */
+const PHASE_END: Readonly<Record<string, [number, number]>> = {
+  validated: [0, 0.1], sealed: [0.1, 0.3], stored: [0.3, 0.5], anchored: [0.5, 1],
+};
+
 /** Sends one batch with streamed progress; answers the published records. */
-async function publishBatch(gw: GatewayClient, catalogueEntryId: string, records: unknown[], onProgress: (done: number) => void): Promise<Published[]> {
+async function publishBatch(gw: GatewayClient, catalogueEntryId: string, records: unknown[], onProgress: (done: number, phase: string) => void): Promise<Published[]> {
   for await (const line of gw.stream('/v1/records', { catalogueEntryId, records })) {
     if (line.type === 'progress') {
+      const phase = typeof line.phase === 'string' ? line.phase : 'anchored';
       const done = typeof line.done === 'number' ? line.done : 0;
       const total = typeof line.total === 'number' && line.total > 0 ? line.total : records.length;
-      onProgress(Math.round((done / total) * records.length));
+      const [from, to] = PHASE_END[phase] ?? [0, 1];
+      onProgress(Math.round((from + (to - from) * Math.min(1, done / total)) * records.length), phase);
     } else if (line.type === 'result' || Array.isArray(line.records)) {
       return line.records as Published[];
     } else if (line.type === 'error') {
@@ -68,8 +75,8 @@ export const publish: Command = {
     let batch: unknown[] = [];
     const flush = async (): Promise<void> => {
       const before = done;
-      const published = await publishBatch(gw, catalogueEntryId, batch, (n) => {
-        bar.update(before + n, total, 'publishing');
+      const published = await publishBatch(gw, catalogueEntryId, batch, (n, phase) => {
+        bar.update(before + n, total, `publishing (${phase})`);
       });
       done += batch.length;
       bar.update(done, total, 'publishing');
