@@ -122,6 +122,14 @@ describe('gateway staff routes over node-sim', () => {
     expect(fresh.body.offChain).toEqual({ anchored: true, leafMatches: true, proofVerifies: true });
     const list = await call<{ objections: { objectionId: string }[] }>(gov.url, 'GET', `/v1/objections?subject=${X.uscc}`);
     expect(list.body.objections.map((o) => o.objectionId).sort()).toEqual([first, second].sort());
+
+    // The chaincode events of both objections, through the ledger client's event stream.
+    const filed: string[] = [];
+    for await (const event of gov.app.ledger.chaincodeEvents({ startBlock: 0n })) {
+      if (event.eventName === 'ObjectionFiled') filed.push((event.payload as { objectionId: string }).objectionId);
+      if (filed.length === 2) break;
+    }
+    expect(filed.sort()).toEqual([first, second].sort());
   });
 
   it('lists catalogue entries and retires one: no more records under it', async () => {
