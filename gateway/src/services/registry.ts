@@ -23,6 +23,7 @@ export function createRegistry(ledger: LedgerClient, ttlMs = 30_000): Registry {
     organization(mspId: string): Promise<OrganizationProfile | undefined> {
       const hit = cache.get(mspId);
       if (hit !== undefined && Date.now() - hit.at < ttlMs) return hit.profile;
+      // Only profiles are cached: an organization that registers later is seen at once.
       const profile = ledger.evaluate<OrganizationProfile>('participants', 'GetOrganization', mspId).catch((e: unknown) => {
         cache.delete(mspId);
         if (isCredexError(e) && (e.code === 'ORG_UNKNOWN' || e.code === 'NOT_FOUND')) return undefined;
