@@ -106,5 +106,5 @@ describe('gateway crash recovery over node-sim', () => {
     }
     // SIGTERM is a graceful shutdown.
     expect(await gw.exited).toBe(0);
-  });
+  }, 180_000);
 });
