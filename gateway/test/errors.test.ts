@@ -9,7 +9,7 @@ describe('httpStatusOf', () => {
     ['SCHEMA_INVALID', 400], ['JSON_INVALID', 400], ['USCC_INVALID', 400],
     ['SIGNATURE_INVALID', 401], ['SIGNATURE_EXPIRED', 401], ['NONCE_REPLAYED', 401], ['STAFF_AUTH_REQUIRED', 401],
     ['PAYLOAD_TOO_LARGE', 413], ['RATE_LIMITED', 429], ['LEDGER_UNAVAILABLE', 503], ['LEDGER_TIMEOUT', 504],
-    ['SOMETHING_ELSE', 500],
+    ['RECORD_NOT_ACTIVE', 409], ['PUBLISHER_UNREACHABLE', 502], ['RECORD_TYPE_UNKNOWN', 400], ['SOMETHING_ELSE', 500],
   ])('%s → %i', (code, status) => {
     expect(httpStatusOf(code)).toBe(status);
   });
