@@ -322,7 +322,10 @@ async function main(): Promise<void> {
     say(`No exchange runs on ${wanted}; starting one in ${dataDir} (as npm start does)…`);
     own = await startOwn(dataDir);
   }
-  const work = mkdtempSync(join(tmpdir(), 'credex-demo-work-'));
+  // The bank's saved records stay for the user to look at: beside the exchange's data, or in a
+  // temporary directory when the demo's own exchange is removed at the end.
+  const work = own === undefined ? join(dataDir, 'demo', `run-${new Date().toISOString().replace(/[:.]/g, '-')}`) : mkdtempSync(join(tmpdir(), 'credex-demo-work-'));
+  mkdirSync(work, { recursive: true });
   const stopSignals = (): void => {
     if (own !== undefined) own.kill('SIGTERM');
     process.exit(130);

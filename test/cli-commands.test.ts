@@ -4,7 +4,7 @@
  * its bad input — bad USCC, missing file, wrong key, expired or revoked consent — giving one
  * error line and a non-zero exit.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureEnterprises, fixtureFields, fixtureRecord } from '@credex/schemas';
@@ -43,6 +43,7 @@ beforeAll(async () => {
 afterAll(async () => {
   const { clean, output } = await exchange.stop();
   expect(clean, output).toBe(true);
+  rmSync(work, { recursive: true, force: true });
 }, 60_000);
 
 describe('enterprise', () => {

@@ -3,15 +3,19 @@
  * (or not finding) the exchange, and the bin itself. Every error is one line with its code.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { COMMANDS, parseCsvRow, readKey, renderBar } from '@credex/cli';
 import { fixtureEnterprises, fixtureRecord } from '@credex/schemas';
 import { credex, freePortBase, ROOT, tempDir } from './helpers/credex-exchange';
 
 const USCC = fixtureEnterprises.subject.uscc;
 const dir = tempDir('cli-usage');
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function oneLineError(stderr: string, code: string): void {
   expect(stderr.trimEnd().split('\n')).toHaveLength(1);

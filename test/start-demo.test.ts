@@ -4,7 +4,7 @@
  * run against it, Ctrl-C, and a second start that resumes from the same data.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureEnterprises } from '@credex/schemas';
@@ -17,6 +17,7 @@ let running: StartedExchange | undefined;
 
 afterAll(async () => {
   await running?.stop();
+  rmSync(work, { recursive: true, force: true });
 }, 60_000);
 
 function npmRunDemo(): Promise<{ code: number | null; output: string }> {
