@@ -283,6 +283,10 @@ async function story(dataDir: string, work: string): Promise<void> {
   const fresh = await must(dataDir, ['audit', 'record', corrected.recordId, '--org', 'AuditMSP']);
   expect((fresh.record as { status: string }).status === 'active', `${corrected.recordId} active`);
   ok(`${penaltyId} superseded by ${corrected.recordId} (active); the old record's hash and history remain on chain`);
+  const savedPenalty = files.find((f) => f.endsWith(`${penaltyId}.json`)) ?? '';
+  const stale = await credex(dataDir, ['verify', savedPenalty]);
+  expect(stale.exitCode === 1 && stale.stderr.includes('VERIFICATION_FAILED') && stale.stderr.includes(corrected.recordId), `the bank's saved copy to fail verification as superseded, got exit ${String(stale.exitCode)}: ${stale.stderr}`);
+  ok('the bank\'s saved copy no longer verifies: it is superseded by the correction (earlier recipients learn of it)');
 
   step('撤销授权', 'the enterprise revokes its consent');
   await must(dataDir, ['consent', 'revoke', consentId, '--key', keyFile]);
