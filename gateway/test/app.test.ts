@@ -37,6 +37,9 @@ describe('gateway app', () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/records/', '/v1/catalogue/', '/v1/consents/', '/v1/audit/ledger', '/v1/objections/{id}/resolve']));
     expect(doc.paths['/v1/records/']?.post?.requestBody).toBeDefined();
     expect(Object.keys(doc.paths['/v1/records/']?.post?.responses ?? {})).toEqual(expect.arrayContaining(['200', '400', '409']));
+    const page = await gw.app.inject({ method: 'GET', url: '/docs/' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toContain('text/html');
   });
 
   it('answers an unknown route with 404 ROUTE_NOT_FOUND, quoting the request id', async () => {
