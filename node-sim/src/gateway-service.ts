@@ -24,10 +24,10 @@ interface PeerCallFailure {
 type PeerCallResult = { ok: true; response: peer.ProposalResponse } | PeerCallFailure;
 
 /** Fabric's responseStatus: how the gateway reads a peer's ProcessProposal outcome. */
-async function callPeer(target: SimPeer, signedProposal: peer.SignedProposal): Promise<PeerCallResult> {
+async function callPeer(target: SimPeer, up: UnpackedProposal): Promise<PeerCallResult> {
   let response: peer.ProposalResponse;
   try {
-    response = await target.processProposal(signedProposal);
+    response = await target.processProposal(up.signedProposal, up);
   } catch (err) {
     if (err instanceof ProposalRejectedError) return { ok: false, code: status.FAILED_PRECONDITION, message: err.message, retry: false };
     return { ok: false, code: status.UNAVAILABLE, message: (err as Error).message, retry: true };
@@ -90,7 +90,7 @@ export function createGatewayService(opts: GatewayServiceOptions): grpc.UntypedS
     const details: EndpointErrorDetail[] = [];
     let last: PeerCallFailure | undefined;
     for (const candidate of candidates) {
-      const result = await callPeer(candidate, up.signedProposal);
+      const result = await callPeer(candidate, up);
       if (result.ok) {
         const response = result.response.getResponse() ?? new peer.Response();
         const payload = result.response.getPayload_asU8();
@@ -127,9 +127,9 @@ export function createGatewayService(opts: GatewayServiceOptions): grpc.UntypedS
       const chosen = chooseEndorsers(channel.policy, peersOf([]).map((p) => p.mspId));
       const firstPeer = chosen?.includes(local.mspId) === false ? peers.get(chosen[0] ?? '') ?? local : local;
       const others = chosen === undefined ? [] : peersOf(chosen).filter((p) => p !== firstPeer);
-      const pending = new Map(others.map((p) => [p, callPeer(p, up.signedProposal)]));
+      const pending = new Map(others.map((p) => [p, callPeer(p, up)]));
       for (const result of pending.values()) result.catch(() => undefined);
-      const first = await callPeer(firstPeer, up.signedProposal);
+      const first = await callPeer(firstPeer, up);
       if (!first.ok) {
         throw rpcError(status.ABORTED, 'failed to endorse transaction, see attached details for more info', [detailOf(firstPeer, first.message)]);
       }
@@ -152,7 +152,7 @@ export function createGatewayService(opts: GatewayServiceOptions): grpc.UntypedS
       plan.map(async (p) => {
         const known = responses.get(p);
         if (known !== undefined) return { peer: p, result: { ok: true, response: known } as const };
-        return { peer: p, result: inFlightFailures.get(p) ?? (await callPeer(p, up.signedProposal)) };
+        return { peer: p, result: inFlightFailures.get(p) ?? (await callPeer(p, up)) };
       }),
     );
     let responsePayload: Uint8Array | undefined;

@@ -55,8 +55,10 @@ export interface SimPeer {
    * core/endorser ProcessProposal. Resolves with the ProposalResponse (a chaincode or simulation
    * failure is a response with status >= 400); throws {@link ProposalRejectedError} when the
    * proposal itself is refused (malformed, bad signature, unknown creator, replayed tx id).
+   * `unpacked` is the same proposal already decoded by this process's gateway (it decodes the
+   * proposal once for all endorsing peers); every check still runs on it.
    */
-  processProposal(signedProposal: peer.SignedProposal): Promise<peer.ProposalResponse>;
+  processProposal(signedProposal: peer.SignedProposal, unpacked?: UnpackedProposal): Promise<peer.ProposalResponse>;
 }
 
 export function createSimPeer(opts: {
@@ -73,10 +75,10 @@ export function createSimPeer(opts: {
   // Proposals being processed by this peer, so a concurrent replay is refused too.
   const inProcess = new Set<string>();
 
-  async function preProcess(signedProposal: peer.SignedProposal): Promise<UnpackedProposal> {
+  async function preProcess(signedProposal: peer.SignedProposal, unpacked: UnpackedProposal | undefined): Promise<UnpackedProposal> {
     let up: UnpackedProposal;
     try {
-      up = unpackProposal(signedProposal);
+      up = unpacked?.signedProposal === signedProposal ? unpacked : unpackProposal(signedProposal);
     } catch (err) {
       throw new ProposalRejectedError((err as Error).message);
     }
@@ -154,7 +156,7 @@ export function createSimPeer(opts: {
       result = await runtime.execute({
         channelId: up.channelId,
         txId: up.txId,
-        signedProposal: up.signedProposal.serializeBinary(),
+        signedProposal: signedProposalBytes(up),
         args: up.args,
         transient: up.transient,
         state: channel.state,
@@ -179,8 +181,8 @@ export function createSimPeer(opts: {
     return endorse(up, response, prp);
   }
 
-  async function processProposal(signedProposal: peer.SignedProposal): Promise<peer.ProposalResponse> {
-    const up = await preProcess(signedProposal);
+  async function processProposal(signedProposal: peer.SignedProposal, unpacked?: UnpackedProposal): Promise<peer.ProposalResponse> {
+    const up = await preProcess(signedProposal, unpacked);
     if (up.channelId !== channel.id) return errorResponse(`channel '${up.channelId}' not found`);
     inProcess.add(up.txId);
     try {
@@ -199,6 +201,17 @@ export function createSimPeer(opts: {
     runtime,
     processProposal,
   };
+}
+
+// The SignedProposal bytes handed to the chaincode, encoded once for all peers endorsing the same unpacked proposal.
+const encodedProposals = new WeakMap<UnpackedProposal, Uint8Array>();
+function signedProposalBytes(up: UnpackedProposal): Uint8Array {
+  let bytes = encodedProposals.get(up);
+  if (bytes === undefined) {
+    bytes = up.signedProposal.serializeBinary();
+    encodedProposals.set(up, bytes);
+  }
+  return bytes;
 }
 
 function toResponse(r: { status: number; message: string; payload: Uint8Array }): peer.Response {
