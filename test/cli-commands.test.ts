@@ -138,6 +138,25 @@ describe('bank', () => {
     expect(report.reports).toHaveLength(123);
     const v = await ok(['verify', join('fetched', 'rc-1.json'), join('fetched', `${licences[0]?.recordId ?? ''}.json`)]);
     expect(v.ok).toBe(true);
+    // The saved licence carries its place in its 50-record batch (published with --batch 50), and verify walks that path to the anchored root.
+    const saved = JSON.parse(readFileSync(join(work, 'fetched', `${licences[0]?.recordId ?? ''}.json`), 'utf8')) as { batchId: string; index: number; proof: string[]; root: string };
+    expect(saved.batchId).toMatch(/\S/);
+    expect(Number.isInteger(saved.index)).toBe(true);
+    expect(saved.proof).toHaveLength(6);
+    expect(saved.root).toMatch(/^[0-9a-f]{64}$/);
+    const results = v.results as { checks: { name: string; ok: boolean; detail?: string }[] }[];
+    expect(results[1]?.checks.find((c) => c.name === 'merklePath')).toEqual({ name: 'merklePath', ok: true, detail: `to root ${saved.root}` });
+  });
+
+  it('verify fails a record file with one flipped bit in its saved Merkle proof', async () => {
+    const file = join(work, 'fetched', `${licences[0]?.recordId ?? ''}.json`);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { proof: string[] };
+    const first = saved.proof[0] ?? '';
+    saved.proof[0] = first.slice(0, -1) + (parseInt(first.slice(-1), 16) ^ 1).toString(16);
+    writeFileSync(join(work, 'bad-proof.json'), JSON.stringify(saved));
+    const r = await credex(['verify', 'bad-proof.json']);
+    refused(r, 1, 'VERIFICATION_FAILED');
+    expect(r.stderr).toMatch(/merklePath: the proof does not lead to the anchored root/);
   });
 
   it('verify fails a record file with one changed value, and refuses a file that is no record', async () => {

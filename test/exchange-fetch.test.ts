@@ -10,6 +10,7 @@ import { fixtureEnterprises, fixtureRecord } from '@credex/schemas';
 import type { Consent, CreditRecord, RecordType } from '@credex/schemas';
 import { randomBytes } from 'node:crypto';
 import { openJson } from '../gateway/src/exchange/box';
+import { verifySaved, type ChainView, type SavedRecord } from '../cli/src/verify';
 import type { FetchResult } from '../gateway/src/exchange/client';
 import type { ExchangePayload } from '../gateway/src/exchange/types';
 import { accessRequest, rawExchange, signedConsent, staff, startWorld, type Enterprise, type ExchangeWorld, type Gw, type Org } from './exchange-harness';
@@ -99,6 +100,28 @@ describe('exchange between organizations over node-sim', () => {
     }
     const provenance = await staff<{ accesses: { accessId: string }[] }>(w.gw.AuditMSP, 'GET', '/v1/audit/records/g-lic-X');
     expect(provenance.body.accesses.map((a) => a.accessId)).toContain(fromGov.body.accessId);
+  });
+
+  it('each fetched record carries its batch, index, proof and root, and its Merkle path verifies offline against the anchored root; a flipped bit in the proof does not', async () => {
+    const res = await staff<FetchResult>(w.gw.BankMSP, 'POST', '/v1/fetch', { consentId: c1, publisher: 'GovMSP', recordIds: ['g-pen-X'] });
+    expect(res.status).toBe(200);
+    const [pen] = res.body.records;
+    if (pen?.record === undefined) throw new Error('g-pen-X was not returned');
+    // The penalty batch has two records, so g-pen-X's proof has one element.
+    expect(pen.proof).toHaveLength(1);
+    const saved: SavedRecord = { record: pen.record, batchId: pen.batchId, index: pen.index, proof: pen.proof, root: pen.root };
+    const view = await staff<ChainView>(w.gw.AuditMSP, 'GET', '/v1/audit/records/g-pen-X');
+    expect(view.status).toBe(200);
+    expect(saved.root).toBe(view.body.batch?.root);
+    const offline = verifySaved(saved, view.body);
+    expect(offline.ok).toBe(true);
+    expect(offline.checks.find((c) => c.name === 'merklePath')).toEqual({ name: 'merklePath', ok: true, detail: `to root ${saved.root ?? ''}` });
+
+    const p = saved.proof?.[0] ?? '';
+    const flipped = { ...saved, proof: [String.fromCharCode(p.charCodeAt(0) ^ 1) + p.slice(1)] };
+    const bad = verifySaved(flipped, view.body);
+    expect(bad.ok).toBe(false);
+    expect(bad.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['merklePath']);
   });
 
   it('asks which publisher when the consent covers several', async () => {

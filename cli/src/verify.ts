@@ -50,6 +50,8 @@ export function verifySaved(saved: SavedRecord, chain: ChainView): Verification 
   const onChain = chain.record;
   const batch = chain.batch;
   if (onChain === undefined) check('anchor', false, `the ledger has no record ${recordId}`);
+  else if (saved.batchId !== undefined && saved.batchId !== onChain.batchId) check('anchor', false, `the file says batch ${saved.batchId}, the ledger ${onChain.batchId}`);
+  else if (saved.index !== undefined && saved.index !== onChain.index) check('anchor', false, `the file says index ${String(saved.index)}, the ledger ${String(onChain.index)}`);
   else check('anchor', true, `batch ${onChain.batchId}, index ${String(onChain.index)}`);
   if (leaf !== undefined && onChain !== undefined) {
     check('leaf', leaf === onChain.leafHash, leaf === onChain.leafHash ? undefined : `recomputed leaf ${leaf} is not the anchored ${onChain.leafHash}`);

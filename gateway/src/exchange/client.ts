@@ -12,7 +12,7 @@ import type { LedgerClient } from '../ledger/client';
 import type { Registry } from '../services/registry';
 import { openJson } from './box';
 import { ed25519PrivateKey, signRequest } from './httpsig';
-import type { ConsentOnChain, ExchangeFetchResponse, ExchangePayload, ExchangeRecordsResponse, NotServed } from './types';
+import type { ConsentOnChain, ExchangeFetchResponse, ExchangePayload, ExchangeRecordsResponse, NotServed, ServedRecord } from './types';
 import { ledgerAnchorSource, verifyServedRecords, type AnchorSource, type CheckName, type VerificationReport } from './verify';
 
 /** What the bank's staff asks for. */
@@ -24,9 +24,18 @@ export interface FetchInput {
   recordIds?: string[];
 }
 
-/** One fetched record: the disclosed record with its report, or only a failing report. */
+/**
+ * One fetched record: the disclosed record with its place in the anchored batch (batch, index,
+ * RFC 6962 proof, root), so that it can be verified again offline, and its report; or only a
+ * failing report.
+ */
 export interface FetchedRecord {
   record?: DisclosedRecord;
+  batchId?: string;
+  index?: number;
+  /** RFC 6962 audit path, leaf to root. */
+  proof?: string[];
+  root?: string;
   report: VerificationReport;
 }
 
@@ -156,7 +165,9 @@ export function createExchangeClient(deps: ExchangeClientDeps): ExchangeClient {
         if (!requested.has(report.recordId)) {
           return { report: { ...full, ok: false, checks: [...full.checks, { name: 'anchor', ok: false, detail: 'not one of the requested records' }] } };
         }
-        return report.ok ? { record: (served[i] as { record: DisclosedRecord }).record, report: full } : { report: full };
+        if (!report.ok) return { report: full };
+        const { record, batchId, index, proof, root } = served[i] as ServedRecord;
+        return { record, batchId, index, proof, root, report: full };
       });
       const notServed: NotServed[] = Array.isArray(payload.notServed) ? payload.notServed.filter((n) => typeof n.recordId === 'string' && requested.has(n.recordId)) : [];
       const answered = new Set([...reports.map((r) => r.recordId), ...notServed.map((n) => n.recordId)]);

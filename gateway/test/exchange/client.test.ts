@@ -86,6 +86,8 @@ describe('createExchangeClient', () => {
     expect(result).toMatchObject({ publisher: 'GovMSP', accessId: 'acc-1', txId: 'tx-1', notServed: [] });
     expect(result.records.map((r) => [r.report.recordId, r.report.ok, r.record?.header.recordId])).toEqual([['r1', true, 'r1'], ['r2', true, 'r2']]);
     expect(result.records[0]?.report.checks[0]).toEqual({ name: 'decrypt', ok: true });
+    // Each verified record keeps its place in the batch, for offline verification later.
+    expect(result.records.map((r) => [r.batchId, r.index, r.proof, r.root])).toEqual([0, 1].map((i) => ['b', i, tree.proof(i), tree.root]));
   });
 
   it('returns an unrequested record only as a failing report, and names requested records that did not come back', async () => {

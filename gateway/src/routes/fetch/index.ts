@@ -28,12 +28,16 @@ const fetchResult = {
     txId: { type: 'string' },
     records: {
       type: 'array',
-      description: 'each record with its verification report; a record that failed verification is returned as its report only',
+      description: 'each verified record with its place in its anchored batch (batchId, index, proof, root) and its verification report; a record that failed verification is returned as its report only',
       items: {
         type: 'object',
         required: ['report'],
         properties: {
           record: { type: 'object', additionalProperties: true, description: 'DisclosedRecord: header and fields ({value, salt} or {digest} when withheld)' },
+          batchId: { type: 'string', description: 'the anchored batch holding the record' },
+          index: { type: 'integer', minimum: 0, description: 'the record\'s leaf index in its batch' },
+          proof: { type: 'array', items: { type: 'string' }, description: 'RFC 6962 audit path, leaf to root (lowercase hex)' },
+          root: { type: 'string', description: 'the batch\'s Merkle root as anchored on chain' },
           report,
         },
       },
