@@ -108,24 +108,37 @@ export function inclusionProof(leafHashes: string[], index: number): string[] {
 }
 
 /**
- * Verifies an inclusion proof per RFC 9162 §2.1.3.2. Never throws: malformed input is false.
+ * One step of walking an inclusion proof: before `proof[k]` is used, the path is at node
+ * `node` (lowercase hex), position `index` of a level whose last position is `lastIndex`.
+ * Return false to stop the walk (the walk then yields no root).
+ */
+export type InclusionStep = (k: number, index: number, lastIndex: number, node: string) => boolean;
+
+/**
+ * The root an inclusion proof leads to from a leaf, per RFC 9162 §2.1.3.2; undefined when the
+ * input is malformed, the proof is too long or too short for the tree size, or `onStep` stopped
+ * the walk. Never throws. A proof proves inclusion only when this equals the anchored root of a
+ * tree of `treeSize` leaves (see {@link verifyInclusion}).
  *
  * @param leafHash - the record's leaf hash (lowercase hex)
  * @param index - the leaf's 0-based position
- * @param treeSize - the number of leaves in the anchored tree
+ * @param treeSize - the number of leaves in the tree
  * @param proof - the audit path, leaf to root
- * @param root - the anchored root (lowercase hex)
+ * @param onStep - called before each proof element is used (e.g. to remember or reuse proven
+ *   path states); without it no intermediate node is turned into hex
  */
-export function verifyInclusion(leafHash: string, index: number, treeSize: number, proof: string[], root: string): boolean {
-  if (!isHash(leafHash) || !isHash(root) || !Array.isArray(proof) || !proof.every(isHash)) return false;
-  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(treeSize) || index < 0 || index >= treeSize) return false;
+export function rootFromInclusionProof(leafHash: string, index: number, treeSize: number, proof: readonly string[], onStep?: InclusionStep): string | undefined {
+  if (!isHash(leafHash) || !Array.isArray(proof) || !proof.every(isHash)) return undefined;
+  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(treeSize) || index < 0 || index >= treeSize) return undefined;
   // Sizes may exceed 2^31, so shift with division rather than >>.
   let fn = index;
   let sn = treeSize - 1;
   let r: Buffer = Buffer.from(leafHash, 'hex');
-  for (const p of proof) {
-    if (sn === 0) return false;
-    const sibling = Buffer.from(p, 'hex');
+  let rHex = leafHash;
+  for (let k = 0; k < proof.length; k++) {
+    if (onStep !== undefined && !onStep(k, fn, sn, rHex)) return undefined;
+    if (sn === 0) return undefined;
+    const sibling = Buffer.from(proof[k] as string, 'hex');
     if (fn % 2 === 1 || fn === sn) {
       r = nodeHash(sibling, r);
       while (fn % 2 === 0 && fn !== 0) {
@@ -137,8 +150,23 @@ export function verifyInclusion(leafHash: string, index: number, treeSize: numbe
     }
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
+    if (onStep !== undefined) rHex = r.toString('hex');
   }
-  return sn === 0 && r.toString('hex') === root;
+  if (sn !== 0) return undefined;
+  return onStep === undefined ? r.toString('hex') : rHex;
+}
+
+/**
+ * Verifies an inclusion proof per RFC 9162 §2.1.3.2. Never throws: malformed input is false.
+ *
+ * @param leafHash - the record's leaf hash (lowercase hex)
+ * @param index - the leaf's 0-based position
+ * @param treeSize - the number of leaves in the anchored tree
+ * @param proof - the audit path, leaf to root
+ * @param root - the anchored root (lowercase hex)
+ */
+export function verifyInclusion(leafHash: string, index: number, treeSize: number, proof: readonly string[], root: string): boolean {
+  return isHash(root) && rootFromInclusionProof(leafHash, index, treeSize, proof) === root;
 }
 
 function isHash(h: unknown): h is string {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { buildMerkleTree, inclusionProof, merkleRoot, verifyInclusion } from '../src/merkle';
+import { buildMerkleTree, inclusionProof, merkleRoot, rootFromInclusionProof, verifyInclusion } from '../src/merkle';
 import { CredexError } from '../src/errors';
 
 const sha = (...parts: Uint8Array[]): Buffer => {
@@ -239,5 +239,34 @@ describe('inclusion proofs', () => {
     const leaves = LEAVES.slice(0, 5);
     for (const bad of [-1, 5, 1.5, Number.NaN]) expect(() => inclusionProof(leaves, bad)).toThrow(/^INDEX_INVALID: /);
     expect(() => buildMerkleTree([]).proof(0)).toThrow(/^INDEX_INVALID: /);
+  });
+});
+
+describe('rootFromInclusionProof', () => {
+  const leaves = CT_ENTRIES.map(rfcLeafHash);
+
+  it('leads every leaf of every RFC 6962 test tree to that tree\'s root', () => {
+    for (let n = 1; n <= leaves.length; n++) {
+      const tree = buildMerkleTree(leaves.slice(0, n));
+      for (let i = 0; i < n; i++) expect(rootFromInclusionProof(leaves[i] as string, i, n, tree.proof(i))).toBe(CT_ROOTS[n]);
+    }
+  });
+
+  it('yields no root for a proof one element too short or too long, or malformed input', () => {
+    const tree = buildMerkleTree(leaves);
+    const proof = tree.proof(5);
+    expect(rootFromInclusionProof(leaves[5] as string, 5, 8, proof.slice(1))).toBeUndefined();
+    expect(rootFromInclusionProof(leaves[5] as string, 5, 8, [...proof, proof[0] as string])).toBeUndefined();
+    expect(rootFromInclusionProof('AB', 5, 8, proof)).toBeUndefined();
+    expect(rootFromInclusionProof(leaves[5] as string, 8, 8, proof)).toBeUndefined();
+  });
+
+  it('shows each step\'s position and node, and stops when told to', () => {
+    const tree = buildMerkleTree(leaves);
+    const steps: [number, number, number, string][] = [];
+    expect(rootFromInclusionProof(leaves[5] as string, 5, 8, tree.proof(5), (k, i, last, node) => steps.push([k, i, last, node]) > 0)).toBe(tree.root);
+    expect(steps.map(([k, i, last]) => [k, i, last])).toEqual([[0, 5, 7], [1, 2, 3], [2, 1, 1]]);
+    expect(steps[0]?.[3]).toBe(leaves[5]);
+    expect(rootFromInclusionProof(leaves[5] as string, 5, 8, tree.proof(5), (k) => k < 1)).toBeUndefined();
   });
 });

@@ -7,8 +7,7 @@
  * {@link verifyServedRecord} is pure and synchronous (the hot loop); {@link verifyServedRecords}
  * first reads the anchors it needs from an {@link AnchorSource} (the ledger, cached per batch).
  */
-import * as crypto from 'node:crypto';
-import { fieldDigest, leafHash, verifyInclusion, type RecordHeader } from '@credex/core';
+import { fieldDigest, leafHash, rootFromInclusionProof, verifyInclusion, type RecordHeader } from '@credex/core';
 import { fieldGrades } from '@credex/schemas';
 import type { AnchoredBatch, AnchoredRecord } from './types';
 
@@ -148,17 +147,6 @@ function headerProblem(header: Partial<RecordHeader> | undefined): string | unde
  */
 export type PathMemo = Map<string, { proof: readonly string[]; from: number }>;
 
-type OneShot = (algorithm: string, data: Uint8Array, outputEncoding: 'buffer') => Buffer;
-const oneShot = (crypto as unknown as { hash?: OneShot }).hash;
-const nodeInput = Buffer.alloc(65);
-nodeInput[0] = 0x01;
-
-function nodeHash(left: Buffer, right: Buffer): Buffer {
-  left.copy(nodeInput, 1);
-  right.copy(nodeInput, 33);
-  return oneShot === undefined ? crypto.createHash('sha256').update(nodeInput).digest() : oneShot('sha256', nodeInput, 'buffer');
-}
-
 function sameSuffix(a: readonly string[], from: number, b: readonly string[], bFrom: number): boolean {
   if (a.length - from !== b.length - bFrom) return false;
   for (let i = 0; from + i < a.length; i++) if (a[from + i] !== b[bFrom + i]) return false;
@@ -171,34 +159,21 @@ function sameSuffix(a: readonly string[], from: number, b: readonly string[], bF
  * same, element by element, so a flipped bit anywhere in a proof still fails.
  */
 export function verifyInclusionMemo(leaf: string, index: number, treeSize: number, proof: readonly string[], root: string, memo: PathMemo): boolean {
-  if (!HEX64.test(leaf) || !HEX64.test(root) || !proof.every((p) => typeof p === 'string' && HEX64.test(p))) return false;
-  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(treeSize) || index < 0 || index >= treeSize) return false;
-  let fn = index;
-  let sn = treeSize - 1;
-  let r: Buffer = Buffer.from(leaf, 'hex');
-  let rHex = leaf;
+  if (!HEX64.test(root)) return false;
   const states: string[] = [];
-  for (let k = 0; k < proof.length; k++) {
-    const state = `${fn}:${sn}:${rHex}`;
-    const known = memo.get(state);
-    if (known !== undefined) return sameSuffix(proof, k, known.proof, known.from);
-    states.push(state);
-    if (sn === 0) return false;
-    const sibling = Buffer.from(proof[k] as string, 'hex');
-    if (fn % 2 === 1 || fn === sn) {
-      r = nodeHash(sibling, r);
-      while (fn % 2 === 0 && fn !== 0) {
-        fn = fn / 2;
-        sn = Math.floor(sn / 2);
-      }
-    } else {
-      r = nodeHash(r, sibling);
+  let known: boolean | undefined;
+  const top = rootFromInclusionProof(leaf, index, treeSize, proof, (k, fn, sn, node) => {
+    const state = `${fn}:${sn}:${node}`;
+    const hit = memo.get(state);
+    if (hit !== undefined) {
+      known = sameSuffix(proof, k, hit.proof, hit.from);
+      return false;
     }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-    rHex = r.toString('hex');
-  }
-  const ok = sn === 0 && rHex === root;
+    states.push(state);
+    return true;
+  });
+  if (known !== undefined) return known;
+  const ok = top === root;
   if (ok) states.forEach((state, k) => memo.set(state, { proof, from: k }));
   return ok;
 }
