@@ -1,6 +1,5 @@
 import type { Context } from 'fabric-contract-api';
-import type { Signed } from '@credex/core';
-import type { Consent as ConsentStatement, Revocation } from '@credex/schemas';
+import type { LedgerBatch, LedgerConsent, LedgerRecord } from '@credex/schemas';
 import { fail } from './errors';
 import type { Role } from './governance';
 import { keys } from './keys';
@@ -60,40 +59,15 @@ export interface EntryState {
   retiredAt?: string;
 }
 
-export interface BatchState {
-  batchId: string;
-  catalogueEntryId: string;
-  publisher: string;
-  subject: string;
-  recordType: string;
-  root: string;
-  size: number;
-  anchoredAt: string;
-  txId: string;
-}
+/** anchors:GetBatch (schemas/json/ledger-batch.schema.json). */
+export type BatchState = LedgerBatch;
 
-export type RecordStatus = 'active' | 'disputed' | 'superseded' | 'withdrawn';
+export type RecordStatus = LedgerRecord['status'];
 
-export interface RecordStatusChange {
-  status: RecordStatus;
-  at: string;
-  txId: string;
-}
+export type RecordStatusChange = LedgerRecord['history'][number];
 
-export interface RecordState {
-  recordId: string;
-  batchId: string;
-  index: number;
-  leafHash: string;
-  publisher: string;
-  subject: string;
-  recordType: string;
-  catalogueEntryId: string;
-  status: RecordStatus;
-  supersedes?: string;
-  supersededBy?: string;
-  history: RecordStatusChange[];
-}
+/** anchors:GetRecord (schemas/json/ledger-record.schema.json). */
+export type RecordState = LedgerRecord;
 
 export async function loadOrganization(ctx: Context, mspId: string): Promise<OrganizationState> {
   return (await getJson<OrganizationState>(ctx, keys.organization(ctx.stub, mspId))) ?? fail('ORG_UNKNOWN', `organization ${mspId} is not registered`);
@@ -116,22 +90,10 @@ export function withStatus(record: RecordState, status: RecordStatus, at: string
   return { ...record, status, history: [...record.history, { status, at, txId }] };
 }
 
-export type ConsentStatus = 'active' | 'revoked';
+export type ConsentStatus = LedgerConsent['status'];
 
-export interface ConsentState {
-  consentId: string;
-  subject: string;
-  grantee: string;
-  statement: ConsentStatement;
-  signature: string;
-  status: ConsentStatus;
-  /** Accesses registered under the consent so far. */
-  uses: number;
-  createdAt: string;
-  txId: string;
-  revokedAt?: string;
-  revocation?: Signed<Revocation>;
-}
+/** consents:GetConsent (schemas/json/ledger-consent.schema.json). */
+export type ConsentState = LedgerConsent;
 
 export async function loadConsent(ctx: Context, consentId: string): Promise<ConsentState> {
   return (await getJson<ConsentState>(ctx, keys.consent(ctx.stub, consentId))) ?? fail('CONSENT_UNKNOWN', `consent ${consentId} does not exist`);

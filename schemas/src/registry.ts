@@ -18,6 +18,11 @@ import govAdminLicenceSchema from '../json/gov.admin-licence.schema.json' with {
 import govAdminPenaltySchema from '../json/gov.admin-penalty.schema.json' with { type: 'json' };
 import govRedblackListSchema from '../json/gov.redblack-list.schema.json' with { type: 'json' };
 import govTaxGradeSchema from '../json/gov.tax-grade.schema.json' with { type: 'json' };
+import ledgerAccessResultSchema from '../json/ledger-access-result.schema.json' with { type: 'json' };
+import ledgerAccessSchema from '../json/ledger-access.schema.json' with { type: 'json' };
+import ledgerBatchSchema from '../json/ledger-batch.schema.json' with { type: 'json' };
+import ledgerConsentSchema from '../json/ledger-consent.schema.json' with { type: 'json' };
+import ledgerRecordSchema from '../json/ledger-record.schema.json' with { type: 'json' };
 import keyRotationSchema from '../json/key-rotation.schema.json' with { type: 'json' };
 import objectionResolutionSchema from '../json/objection-resolution.schema.json' with { type: 'json' };
 import objectionSchema from '../json/objection.schema.json' with { type: 'json' };
@@ -58,6 +63,11 @@ export const schemaDocuments = {
   'gov.redblack-list': frozen(govRedblackListSchema),
   'gov.tax-grade': frozen(govTaxGradeSchema),
   'key-rotation': frozen(keyRotationSchema),
+  'ledger-access': frozen(ledgerAccessSchema),
+  'ledger-access-result': frozen(ledgerAccessResultSchema),
+  'ledger-batch': frozen(ledgerBatchSchema),
+  'ledger-consent': frozen(ledgerConsentSchema),
+  'ledger-record': frozen(ledgerRecordSchema),
   'objection-resolution': frozen(objectionResolutionSchema),
   'objection': frozen(objectionSchema),
   'organization-profile': frozen(organizationProfileSchema),

@@ -107,6 +107,26 @@ export type Salt = string;
  */
 export type Ed25519PublicKey = string;
 /**
+ * 计费期间: a calendar month, YYYY-MM.
+ */
+export type Period = string;
+/**
+ * 登记结果 — The result of one access of access:RecordAccess: registered (with its fee and the consent's uses left) or refused (with a stable code), each access of a group on its own.
+ */
+export type LedgerAccessResult =
+  | {
+      accessId: Id;
+      ok: true;
+      fee: number;
+      usesLeft: number;
+    }
+  | {
+      accessId: Id;
+      ok: false;
+      code: string;
+      message: string;
+    };
+/**
  * 机构角色: government 政务部门, bank 金融机构, core 产业链核心企业, auditor 审计/监管.
  */
 export type OrgRole = 'government' | 'bank' | 'core' | 'auditor';
@@ -133,6 +153,11 @@ export interface SchemaTypes {
   'gov.redblack-list': GovRedblackListFields;
   'gov.tax-grade': GovTaxGradeFields;
   'key-rotation': KeyRotation;
+  'ledger-access': LedgerAccess;
+  'ledger-access-result': LedgerAccessResult;
+  'ledger-batch': LedgerBatch;
+  'ledger-consent': LedgerConsent;
+  'ledger-record': LedgerRecord;
   objection: Objection;
   'objection-resolution': ObjectionResolution;
   'organization-profile': OrganizationProfile;
@@ -731,6 +756,111 @@ export interface KeyRotation {
   nonce: Nonce;
 }
 /**
+ * 查询使用登记 — One registered access as the ledger keeps it: who used which records of which publisher, when, why, under which consent, and what it cost.
+ */
+export interface LedgerAccess {
+  accessId: Id;
+  consentId: Sha256Hex;
+  subject: Uscc;
+  grantee: OrgId;
+  publisher: OrgId;
+  purpose: string;
+  recordIds: RecordId[];
+  catalogueEntryIds: Id[];
+  /**
+   * sum of pricePerAccess of the distinct catalogue entries of the records, in fen
+   */
+  fee: number;
+  request: SignedAccessRequest;
+  at: Timestamp;
+  period: Period;
+  txId: string;
+}
+/**
+ * 链上批次 — An anchored batch as the ledger keeps it and anchors:GetBatch returns it: the batch's Merkle root and size, anchored by its publisher in transaction txId.
+ */
+export interface LedgerBatch {
+  batchId: Id;
+  catalogueEntryId: Id;
+  publisher: OrgId;
+  subject: Uscc;
+  /**
+   * the record type of the batch's catalogue entry
+   */
+  recordType: string;
+  root: Sha256Hex;
+  size: number;
+  anchoredAt: Timestamp;
+  /**
+   * the transaction that anchored the batch
+   */
+  txId: string;
+}
+/**
+ * 链上授权 — A consent as the ledger keeps it and consents:GetConsent returns it: the subject's signed statement, its status and the accesses registered under it so far.
+ */
+export interface LedgerConsent {
+  consentId: Sha256Hex;
+  subject: Uscc;
+  grantee: OrgId;
+  statement: Consent;
+  signature: Signature;
+  status: 'active' | 'revoked';
+  /**
+   * accesses registered under the consent so far
+   */
+  uses: number;
+  createdAt: Timestamp;
+  txId: string;
+  revokedAt?: Timestamp;
+  revocation?: SignedRevocation;
+}
+/**
+ * 已签名的授权撤回 — A revocation with the subject enterprise's ed25519 signature over statementBytes('revocation', statement).
+ */
+export interface SignedRevocation {
+  statement: Revocation;
+  signature: Signature;
+}
+/**
+ * 授权撤回声明 — Revocation of a consent, signed by the consent's subject. Takes effect when committed.
+ */
+export interface Revocation {
+  consentId: Sha256Hex;
+  subject: Uscc;
+  nonce: Nonce;
+}
+/**
+ * 链上记录 — An anchored record as the ledger keeps it and anchors:GetRecord returns it: its leaf in its batch, and its status with every change of it.
+ */
+export interface LedgerRecord {
+  recordId: RecordId;
+  batchId: Id;
+  index: number;
+  leafHash: Sha256Hex;
+  publisher: OrgId;
+  subject: Uscc;
+  recordType: string;
+  catalogueEntryId: Id;
+  /**
+   * active; disputed (an objection by the subject is open, 异议处理中); superseded by a correcting record; withdrawn.
+   */
+  status: 'active' | 'disputed' | 'superseded' | 'withdrawn';
+  supersedes?: RecordId;
+  supersededBy?: RecordId;
+  /**
+   * every status change, oldest first
+   */
+  history: {
+    /**
+     * active; disputed (an objection by the subject is open, 异议处理中); superseded by a correcting record; withdrawn.
+     */
+    status: 'active' | 'disputed' | 'superseded' | 'withdrawn';
+    at: Timestamp;
+    txId: string;
+  }[];
+}
+/**
  * 异议申请 — An objection (异议申诉) by the subject enterprise against one of its records; the record becomes disputed at once, with a 20-day deadline for the publisher.
  */
 export interface Objection {
@@ -781,14 +911,6 @@ export interface OrganizationProfile {
   boxKey: X25519PublicKey;
 }
 /**
- * 授权撤回声明 — Revocation of a consent, signed by the consent's subject. Takes effect when committed.
- */
-export interface Revocation {
-  consentId: Sha256Hex;
-  subject: Uscc;
-  nonce: Nonce;
-}
-/**
  * 已签名的数据授权 — A consent statement with the subject enterprise's ed25519 signature over statementBytes('consent', statement).
  */
 export interface SignedConsent {
@@ -807,12 +929,5 @@ export interface SignedKeyRotation {
  */
 export interface SignedObjection {
   statement: Objection;
-  signature: Signature;
-}
-/**
- * 已签名的授权撤回 — A revocation with the subject enterprise's ed25519 signature over statementBytes('revocation', statement).
- */
-export interface SignedRevocation {
-  statement: Revocation;
   signature: Signature;
 }

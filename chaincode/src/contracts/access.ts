@@ -1,6 +1,6 @@
 import { Context, Info, Transaction } from 'fabric-contract-api';
-import { assertUscc, verifyStatement, type Signed } from '@credex/core';
-import type { AccessGroup, AccessRequest } from '@credex/schemas';
+import { assertUscc, verifyStatement } from '@credex/core';
+import type { AccessGroup, AccessRequest, LedgerAccess, LedgerAccessResult } from '@credex/schemas';
 import { MAX_BULK_ARGUMENT_BYTES, encode, exists, getJson, listIndexed, parseArgument, parseId, putIndex, putJson } from '../codec';
 import { CredexContract } from '../contract';
 import { describeError, fail } from '../errors';
@@ -11,28 +11,11 @@ import { checkPeriod } from '../validation';
 
 type AccessItem = AccessGroup['accesses'][number];
 
-/** One registered access (查询使用登记): who used what, when, why, and what it cost. */
-export interface AccessState {
-  accessId: string;
-  consentId: string;
-  subject: string;
-  grantee: string;
-  publisher: string;
-  purpose: string;
-  recordIds: string[];
-  catalogueEntryIds: string[];
-  /** Sum of pricePerAccess of the distinct catalogue entries of the records, in fen. */
-  fee: number;
-  request: Signed<AccessRequest>;
-  at: string;
-  /** `YYYY-MM` of `at`: the billing period. */
-  period: string;
-  txId: string;
-}
+/** One registered access (查询使用登记), as access:GetAccess returns it (schemas/json/ledger-access.schema.json). */
+export type AccessState = LedgerAccess;
 
-export type AccessResult =
-  | { accessId: string; ok: true; fee: number; usesLeft: number }
-  | { accessId: string; ok: false; code: string; message: string };
+/** The result of one access of access:RecordAccess (schemas/json/ledger-access-result.schema.json). */
+export type AccessResult = LedgerAccessResult;
 
 export interface FeeTotal {
   grantee: string;

@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { newSigningKeyPair } from '@credex/core';
-import { fixtureRevocation } from '@credex/schemas';
+import { fixtureRevocation, validate, type LedgerAccess as AccessState, type LedgerAccessResult as Result } from '@credex/schemas';
 import { json, signed, standardWorld, OTHER, SUBJECT, type World } from '../support/world';
 
-type Result = { accessId: string; ok: true; fee: number; usesLeft: number } | { accessId: string; ok: false; code: string; message: string };
 type Access = ReturnType<World['access']>;
 
-interface AccessState {
-  accessId: string;
-  consentId: string;
-  subject: string;
-  grantee: string;
-  publisher: string;
-  purpose: string;
-  recordIds: string[];
-  catalogueEntryIds: string[];
-  fee: number;
-  at: string;
-  period: string;
-  txId: string;
-}
 
 async function record(world: World, publisher: string, accesses: Access[]) {
   return world.cc.submit<{ results: Result[] }>(publisher, 'access:RecordAccess', json({ accesses }));
@@ -47,6 +32,8 @@ describe('access register', () => {
     expect(JSON.parse(Buffer.from(event!.payload).toString('utf8'))).toEqual({ accessIds: [access.accessId], publisher: 'GovMSP', txId });
 
     const stored = await world.cc.evaluate<AccessState>('AuditMSP', 'access:GetAccess', access.accessId);
+    expect(() => validate('ledger-access', stored)).not.toThrow();
+    expect(() => validate('ledger-access-result', result.results[0])).not.toThrow();
     expect(stored).toMatchObject({
       accessId: access.accessId,
       consentId,

@@ -1,21 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { merkleRoot, sha256Hex } from '@credex/core';
+import { validate, type LedgerRecord as RecordState } from '@credex/schemas';
 import { json, OTHER, standardWorld, SUBJECT } from '../support/world';
 
-interface RecordState {
-  recordId: string;
-  batchId: string;
-  index: number;
-  leafHash: string;
-  publisher: string;
-  subject: string;
-  recordType: string;
-  catalogueEntryId: string;
-  status: string;
-  supersedes?: string;
-  supersededBy?: string;
-  history: { status: string; at: string; txId: string }[];
-}
 
 function batchOf(entryId: string, leaves: string[], batchId = 'batch-x', extra: Record<string, unknown>[] = []) {
   return {
@@ -35,6 +22,9 @@ describe('anchors', () => {
     expect(batch.root).toBe(merkleRoot(licence.records.map((r) => r.leafHash)));
     const second = licence.records[1]!;
     const record = await world.cc.evaluate<RecordState>('BankMSP', 'anchors:GetRecord', second.recordId);
+    // The shapes the gateway reads are the schemas' (schemas/json/ledger-batch, ledger-record).
+    expect(() => validate('ledger-batch', batch)).not.toThrow();
+    expect(() => validate('ledger-record', record)).not.toThrow();
     expect(record).toMatchObject({
       recordId: second.recordId,
       batchId: 'batch-1',

@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { newSigningKeyPair, statementId } from '@credex/core';
-import { fixtureRevocation } from '@credex/schemas';
+import { fixtureRevocation, validate, type LedgerConsent as ConsentState } from '@credex/schemas';
 import { World, json, signed, OTHER, SUBJECT } from '../support/world';
 
-interface ConsentState {
-  consentId: string;
-  subject: string;
-  grantee: string;
-  status: string;
-  uses: number;
-  createdAt: string;
-  revokedAt?: string;
-  statement: { nonce: string };
-}
 
 async function world(): Promise<World> {
   const w = new World();
@@ -28,6 +18,7 @@ describe('consents', () => {
     const { result } = await w.cc.submit<ConsentState>('Bank2MSP', 'consents:CreateConsent', json(consent));
     const consentId = statementId('consent', consent.statement);
     expect(result).toMatchObject({ consentId, subject: SUBJECT, grantee: 'BankMSP', status: 'active', uses: 0, createdAt: '2026-11-02T02:00:00.000Z' });
+    expect(() => validate('ledger-consent', result)).not.toThrow();
     const toCore = await (async () => {
       const c = w.signedConsent({ grantee: 'CoreMSP', purpose: 'SUPPLY_CHAIN_FINANCE' });
       await w.cc.submit('CoreMSP', 'consents:CreateConsent', json(c));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sha256Hex, statementId, merkleRoot } from '@credex/core';
-import { fixtureObjection, fixtureObjectionResolution } from '@credex/schemas';
+import { fixtureObjection, fixtureObjectionResolution, type LedgerRecord as RecordState } from '@credex/schemas';
 import { json, signed, standardWorld, OTHER, SUBJECT, type World } from '../support/world';
 
 interface ObjectionState {
@@ -12,12 +12,6 @@ interface ObjectionState {
   filedAt: string;
   deadline: string;
   resolution?: { outcome: string; reason: string; supersededBy?: string; resolvedAt: string };
-}
-interface RecordState {
-  status: string;
-  supersedes?: string;
-  supersededBy?: string;
-  history: { status: string; at: string }[];
 }
 
 async function file(world: World, recordId: string, overrides = {}): Promise<ObjectionState> {

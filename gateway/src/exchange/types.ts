@@ -3,7 +3,7 @@
  * about anchors and consents, as the exchange reads it (docs/CONTRACTS.md, chaincode state).
  */
 import type { DisclosedRecord, Signed } from '@credex/core';
-import type { AccessRequest, Consent } from '@credex/schemas';
+import type { AccessRequest, LedgerAccessResult, LedgerBatch, LedgerConsent, LedgerRecord } from '@credex/schemas';
 
 /** One record as served: disclosed within the consent's scope, with its Merkle proof. */
 export interface ServedRecord {
@@ -59,44 +59,13 @@ export interface ExchangeRecordsResponse {
 }
 
 /** anchors:GetBatch. */
-export interface AnchoredBatch {
-  batchId: string;
-  catalogueEntryId: string;
-  publisher: string;
-  subject: string;
-  recordType: string;
-  root: string;
-  size: number;
-  anchoredAt: string;
-  txId: string;
-}
+export type AnchoredBatch = LedgerBatch;
 
-/** anchors:GetRecord. */
-export interface AnchoredRecord {
-  recordId: string;
-  batchId: string;
-  index: number;
-  leafHash: string;
-  publisher: string;
-  subject: string;
-  recordType: string;
-  catalogueEntryId: string;
-  status: 'active' | 'disputed' | 'superseded' | 'withdrawn';
-  supersedes?: string;
-  supersededBy?: string;
-}
+/** anchors:GetRecord, as the exchange reads it (it does not need the status history). */
+export type AnchoredRecord = Omit<LedgerRecord, 'history'>;
 
-/** consents:GetConsent. */
-export interface ConsentOnChain {
-  consentId: string;
-  subject: string;
-  grantee: string;
-  statement: Consent;
-  status: 'active' | 'revoked';
-  uses: number;
-}
+/** consents:GetConsent, as the exchange reads it. */
+export type ConsentOnChain = Pick<LedgerConsent, 'consentId' | 'subject' | 'grantee' | 'statement' | 'status' | 'uses'>;
 
 /** One entry of access:RecordAccess's result. */
-export type AccessResult =
-  | { accessId: string; ok: true; fee: number; usesLeft: number }
-  | { accessId: string; ok: false; code: string; message: string };
+export type AccessResult = LedgerAccessResult;
