@@ -4,12 +4,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { credexError, normalizeUscc, verifyInclusion } from '@credex/core';
+import type { LedgerAccess as AccessState, LedgerBatch as BatchState, LedgerRecord as RecordState } from '@credex/schemas';
 import { verifyBlockChain } from '../../ledger/blockchain';
 import { errorResponses, idParam, ledgerObject, staffSecurity } from '../schemas';
 
-interface RecordState { recordId: string; batchId: string; index: number; leafHash: string; subject: string; publisher: string; status: string; history: unknown[] }
-interface BatchState { batchId: string; root: string; size: number; txId: string; anchoredAt: string; publisher: string }
-interface AccessState { accessId: string; recordIds: string[] }
 
 /** Routes under /v1/audit. */
 export default function auditRoutes(app: FastifyInstance): Promise<void> {

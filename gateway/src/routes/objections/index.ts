@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { canonicalize, credexError, normalizeUscc, statementId } from '@credex/core';
 import type { Signed } from '@credex/core';
-import type { Objection } from '@credex/schemas';
+import type { LedgerRecord, Objection } from '@credex/schemas';
 import { validate } from '@credex/schemas';
 import type { PublishedRecord } from '../../services/publish';
 import { errorResponses, idParam, ledgerObject, signedStatement, staffSecurity, submitted } from '../schemas';
@@ -20,7 +20,6 @@ interface Resolution {
 }
 
 interface ObjectionState { objectionId: string; recordId: string; publisher: string; status: string }
-interface RecordState { catalogueEntryId: string }
 
 /** Routes under /v1/objections. */
 export default function objectionRoutes(app: FastifyInstance): Promise<void> {
@@ -64,7 +63,7 @@ export default function objectionRoutes(app: FastifyInstance): Promise<void> {
     let published: PublishedRecord | undefined;
     if (outcome === 'corrected') {
       if (record === undefined) throw credexError('RESOLUTION_INVALID', 'a correction needs the correcting record');
-      const disputed = await app.ledger.evaluate<RecordState>('anchors', 'GetRecord', objection.recordId);
+      const disputed = await app.ledger.evaluate<LedgerRecord>('anchors', 'GetRecord', objection.recordId);
       const catalogueEntryId = request.body.catalogueEntryId ?? disputed.catalogueEntryId;
       [published] = await app.publisher.publish({ catalogueEntryId, records: [record] }, { supersedes: objection.recordId, log: request.log });
     } else if (record !== undefined) {
