@@ -9,7 +9,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +22,7 @@ import type { GatewayConfig } from '@credex/gateway';
 import { startSimNetwork } from '@credex/node-sim';
 import { signAccessRequest } from '../gateway/src/exchange/client';
 import { signRequest } from '../gateway/src/exchange/httpsig';
+import { freePort } from '../scripts/host';
 
 const { values } = parseArgs({
   options: {
@@ -36,19 +36,6 @@ const CLIENTS = Number(values.clients);
 const RECORDS = Number(values.records);
 const STAFF = 'bench-staff-token-0123456789abcdef';
 const subject = fixtureEnterprises.subject;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => {
-        if (a !== null && typeof a === 'object') resolve(a.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
-}
 
 async function staff(url: string, method: string, p: string, body: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(url + p, { method, headers: { authorization: `Bearer ${STAFF}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });

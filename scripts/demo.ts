@@ -11,7 +11,6 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -20,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { signingKeyPairFromSeed } from '@credex/core';
 import { run } from '@credex/cli';
 import { fixtureAuthorities, fixtureEnterprises, fixtureFields, fieldsUpToGrade } from '@credex/schemas';
+import { freePortBase, pidAlive } from './host';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SUBJECT = fixtureEnterprises.subject; // 西安某科技有限公司
@@ -83,43 +83,12 @@ async function must(dataDir: string, args: string[]): Promise<Record<string, unk
 
 // ---------------------------------------------------------------- the exchange
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The exchange running on `dataDir`, if any (npm start writes run.json while it runs). */
 function runningOn(dataDir: string): boolean {
   const file = join(dataDir, 'run.json');
   if (!existsSync(file)) return false;
   const runInfo = JSON.parse(readFileSync(file, 'utf8')) as { pid?: number; state?: string };
   return runInfo.state === 'ready' && typeof runInfo.pid === 'number' && pidAlive(runInfo.pid);
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const server = createServer();
-    server.once('error', () => {
-      done(false);
-    });
-    server.listen(port, '127.0.0.1', () => server.close(() => {
-      done(true);
-    }));
-  });
-}
-
-/** A port base whose next four ports are free. */
-async function freePortBase(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    const free = await Promise.all([1, 2, 3, 4].map((i) => portFree(base + i)));
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error('PORTS_UNAVAILABLE: found no four free ports');
 }
 
 /** Starts an exchange as `npm start` does, in `dataDir`; resolves when it is ready. */

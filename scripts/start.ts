@@ -26,6 +26,7 @@ import { b64u, newBoxKeyPair, newSigningKeyPair } from '@credex/core';
 import { startSimNetwork } from '@credex/node-sim';
 import type { SimNetwork } from '@credex/node-sim';
 import { fixtureOrgs } from '@credex/schemas';
+import { pidAlive } from './host';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ORGS = ['GovMSP', 'BankMSP', 'CoreMSP', 'AuditMSP'] as const;
@@ -72,15 +73,6 @@ function options(): Options {
     portBase,
     json: values.json,
   };
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Refuses a second exchange on the same data (LevelDB would refuse it less clearly). */

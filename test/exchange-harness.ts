@@ -14,8 +14,8 @@ import type { GatewayConfig, Store } from '@credex/gateway';
 import { startSimNetwork, type SimNetwork } from '@credex/node-sim';
 import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { signAccessRequest } from '../gateway/src/exchange/client';
+import { freePort } from '../scripts/host';
 import { signRequest } from '../gateway/src/exchange/httpsig';
 
 export const STAFF = 'exchange-staff-token-0123456789';
@@ -63,20 +63,6 @@ function tampering(inner: Store): TamperingStore {
       return true;
     },
   }) as TamperingStore;
-}
-
-/** A free port on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === 'object') resolvePort(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
 }
 
 export interface ExchangeWorld {

@@ -6,7 +6,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,9 @@ import type { GatewayConfig } from '@credex/gateway';
 import { startSimNetwork } from '@credex/node-sim';
 import type { SimNetwork } from '@credex/node-sim';
 import type { FastifyInstance } from 'fastify';
+import { freePort } from '../scripts/host';
+
+export { freePort };
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const STAFF_TOKEN = 'integration-staff-token-0123456789';
@@ -57,20 +59,6 @@ export async function startHarness(): Promise<Harness> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** A free port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === 'object') resolvePort(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
 }
 
 /** An in-process gateway listening on 127.0.0.1. */

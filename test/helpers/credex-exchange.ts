@@ -5,7 +5,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -18,26 +17,7 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `credex-${prefix}-`));
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const server = createServer();
-    server.once('error', () => {
-      done(false);
-    });
-    server.listen(port, '127.0.0.1', () => server.close(() => {
-      done(true);
-    }));
-  });
-}
-
-/** A port base whose next four ports are free on 127.0.0.1. */
-export async function freePortBase(): Promise<number> {
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    const free = await Promise.all([1, 2, 3, 4].map((i) => portFree(base + i)));
-    if (free.every(Boolean)) return base;
-  }
-}
+export { freePortBase } from '../../scripts/host';
 
 /** A running `npm start`. */
 export interface StartedExchange {
