@@ -3,7 +3,7 @@
  * package. Builders take overrides; nonces are fresh unless given, so that fixtures can be
  * submitted more than once without replay errors.
  */
-import { newSalt, usccCheckChar } from '@credex/core';
+import { merkleRoot, newSalt, sealRecord, usccCheckChar } from '@credex/core';
 import type {
   AccessRequest,
   AnchorBatch,
@@ -228,6 +228,14 @@ export function fixtureCatalogueEntry(overrides: Partial<CatalogueEntry> = {}): 
   };
 }
 
+/** A catalogue entry as catalogue:CreateEntry takes it: without status and createdAt, which the ledger sets. */
+export function fixtureEntryDraft(overrides: Partial<CatalogueEntry> = {}): Omit<CatalogueEntry, 'status' | 'createdAt'> {
+  const draft: Partial<CatalogueEntry> = fixtureCatalogueEntry(overrides);
+  delete draft.status;
+  delete draft.createdAt;
+  return draft as Omit<CatalogueEntry, 'status' | 'createdAt'>;
+}
+
 function recordTypeTitle(t: RecordType): string {
   const titles: Record<RecordType, string> = {
     'gov.admin-licence': '行政许可信息',
@@ -334,4 +342,42 @@ export function fixtureAnchorBatch(
     size: leaves.length,
     records: leaves.map((l, index) => ({ ...l, index })),
   };
+}
+
+/** A leaf of an anchored batch: the record's id and leaf hash (and the record it supersedes). */
+export interface FixtureLeaf {
+  recordId: string;
+  leafHash: string;
+  supersedes?: string;
+}
+
+/**
+ * `count` fixture records of an entry's type, sealed (core's `sealRecord`) and put in one
+ * anchor batch with their Merkle root: the batch as anchors:AnchorBatch takes it, and its leaves.
+ * Record ids are `${idPrefix}${i}-${recordType}-${subject}`.
+ */
+export function fixtureSealedBatch(
+  entry: { entryId: string; recordType: RecordType; subject: string; publisher: string },
+  options: { count?: number; idPrefix?: string; batchId?: string; supersedes?: readonly (string | undefined)[] } = {},
+): { batch: AnchorBatch; leaves: FixtureLeaf[] } {
+  const { count = 2, idPrefix = 'rec', supersedes = [] } = options;
+  const leaves = Array.from({ length: count }, (_, i): FixtureLeaf => {
+    const record = fixtureRecord(entry.recordType, entry.subject, { idPrefix: `${idPrefix}${i}` });
+    const replaced = supersedes[i];
+    const sealed = sealRecord(
+      {
+        recordId: record.recordId,
+        recordType: entry.recordType,
+        subject: entry.subject,
+        publisher: entry.publisher,
+        catalogueEntryId: entry.entryId,
+        issuedAt: record.issuedAt,
+        ...(replaced === undefined ? {} : { supersedes: replaced }),
+      },
+      record.fields as unknown as Record<string, unknown>,
+    );
+    return { recordId: record.recordId, leafHash: sealed.leafHash, ...(replaced === undefined ? {} : { supersedes: replaced }) };
+  });
+  const batch = fixtureAnchorBatch(entry.entryId, leaves, merkleRoot(leaves.map((l) => l.leafHash)), options.batchId);
+  return { batch, leaves };
 }

@@ -21,6 +21,7 @@ import {
   fixtureConsent,
   fixtureEnterprise,
   fixtureEnterprises,
+  fixtureEntryDraft,
   fixtureFields,
   fixtureKeyRotation,
   fixtureObjection,
@@ -30,6 +31,7 @@ import {
   fixtureRecord,
   fixtureRecords,
   fixtureRevocation,
+  fixtureSealedBatch,
   fieldsUpToGrade,
   isValid,
   maxDataGrade,
@@ -169,5 +171,18 @@ describe('fixtures', () => {
     );
     expect(validate('anchor-batch', batch)).toBe(batch);
     expect(batch.records.map((r) => r.index)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it('a sealed batch: one leaf per fixture record, the root is their Merkle root, supersedes carried', () => {
+    const entry = fixtureEntryDraft({ recordType: 'gov.admin-penalty', publisher: 'GovMSP' });
+    expect(entry).not.toHaveProperty('status');
+    expect(entry).not.toHaveProperty('createdAt');
+    const { batch, leaves } = fixtureSealedBatch(entry, { count: 3, idPrefix: 'x', batchId: 'b-1', supersedes: [undefined, 'old-1'] });
+    expect(validate('anchor-batch', batch)).toBe(batch);
+    expect(batch).toMatchObject({ batchId: 'b-1', catalogueEntryId: entry.entryId, size: 3, root: merkleRoot(leaves.map((l) => l.leafHash)) });
+    // Salts are fresh, so the leaf is checked by its id and shape; the root binds the leaves.
+    expect(leaves.map((l) => l.recordId)).toEqual([0, 1, 2].map((i) => fixtureRecord('gov.admin-penalty', entry.subject, { idPrefix: `x${i}` }).recordId));
+    expect(leaves[1]).toEqual({ recordId: leaves[1]?.recordId, leafHash: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown, supersedes: 'old-1' });
+    expect(batch.records.map((r) => [r.index, r.supersedes])).toEqual([[0, undefined], [1, 'old-1'], [2, undefined]]);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { World, entryDraft, json, OTHER, SUBJECT } from '../support/world';
+import { fixtureEntryDraft as entryDraft } from '@credex/schemas';
+import { World, json, OTHER, SUBJECT } from '../support/world';
 
 interface Entry {
   entryId: string;

@@ -4,11 +4,9 @@
  * batches of sealed fixture records (real leaf hashes and Merkle roots from @credex/core).
  */
 import {
-  merkleRoot,
   newBoxKeyPair,
   newSalt,
   newSigningKeyPair,
-  sealRecord,
   signStatement,
   statementId,
   type KeyPairB64u,
@@ -17,13 +15,13 @@ import {
 } from '@credex/core';
 import {
   fixtureAccessRequest,
-  fixtureCatalogueEntry,
   fixtureConsent,
   fixtureEnterprise,
   fixtureEnterprises,
+  fixtureEntryDraft,
   fixtureOrganization,
   fixtureOrgs,
-  fixtureRecord,
+  fixtureSealedBatch,
   type AccessRequest,
   type CatalogueEntry,
   type Consent,
@@ -51,13 +49,6 @@ export function json(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** A catalogue entry as CreateEntry takes it: the ledger sets status and createdAt. */
-export function entryDraft(overrides: Partial<CatalogueEntry> = {}): Omit<CatalogueEntry, 'status' | 'createdAt'> {
-  const draft: Partial<CatalogueEntry> = fixtureCatalogueEntry(overrides);
-  delete draft.status;
-  delete draft.createdAt;
-  return draft as Omit<CatalogueEntry, 'status' | 'createdAt'>;
-}
 
 export class World {
   readonly cc = new TestChaincode();
@@ -89,7 +80,7 @@ export class World {
   }
 
   async createEntry(publisher: MspId, recordType: RecordType, overrides: Partial<CatalogueEntry> = {}): Promise<string> {
-    const draft = entryDraft({ publisher, recordType, ...overrides });
+    const draft = fixtureEntryDraft({ publisher, recordType, ...overrides });
     await this.cc.submit(publisher, 'catalogue:CreateEntry', json(draft));
     return draft.entryId;
   }
@@ -102,30 +93,7 @@ export class World {
     supersedes: (string | undefined)[] = [],
   ): Promise<AnchoredRecord[]> {
     const batchNo = ++this.batchCount;
-    const leaves = Array.from({ length: count }, (_, i) => {
-      const record = fixtureRecord(entry.recordType, entry.subject, { idPrefix: `b${batchNo}r${i}` });
-      const replaced = supersedes[i];
-      const sealed = sealRecord(
-        {
-          recordId: record.recordId,
-          recordType: entry.recordType,
-          subject: entry.subject,
-          publisher,
-          catalogueEntryId: entry.entryId,
-          issuedAt: record.issuedAt,
-          ...(replaced === undefined ? {} : { supersedes: replaced }),
-        },
-        record.fields as unknown as Record<string, unknown>,
-      );
-      return { recordId: record.recordId, leafHash: sealed.leafHash, ...(replaced === undefined ? {} : { supersedes: replaced }) };
-    });
-    const batch = {
-      batchId: `batch-${batchNo}`,
-      catalogueEntryId: entry.entryId,
-      root: merkleRoot(leaves.map((l) => l.leafHash)),
-      size: leaves.length,
-      records: leaves.map((l, index) => ({ ...l, index })),
-    };
+    const { batch, leaves } = fixtureSealedBatch({ ...entry, publisher }, { count, idPrefix: `b${batchNo}r`, batchId: `batch-${batchNo}`, supersedes });
     await this.cc.submit(publisher, 'anchors:AnchorBatch', json(batch));
     return leaves.map((l) => ({ recordId: l.recordId, leafHash: l.leafHash, entryId: entry.entryId }));
   }

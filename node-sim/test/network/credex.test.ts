@@ -7,11 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Contract } from '@hyperledger/fabric-gateway';
 import { peer } from '@hyperledger/fabric-protos';
 import {
-  merkleRoot,
   newBoxKeyPair,
   newSalt,
   newSigningKeyPair,
-  sealRecord,
   signStatement,
   statementId,
   type KeyPairB64u,
@@ -19,18 +17,16 @@ import {
 } from '@credex/core';
 import {
   fixtureAccessRequest,
-  fixtureCatalogueEntry,
   fixtureConsent,
   fixtureEnterprise,
-  fixtureEnterprises,
+  fixtureEntryDraft,
   fixtureOrganization,
-  fixtureRecord,
   fixtureRevocation,
+  fixtureSealedBatch,
 } from '@credex/schemas';
 import { startSimNetwork, type SimNetwork } from '../../src/index';
 import { connectTo, take, tempDir, utf8, type Connection } from './helpers';
 
-const SUBJECT = fixtureEnterprises.subject.uscc;
 const ORGS = ['GovMSP', 'BankMSP', 'CoreMSP', 'AuditMSP'] as const;
 
 const signed = <T>(kind: StatementKind, statement: T, key: KeyPairB64u) => ({ statement, signature: signStatement(kind, statement, key.secretKey) });
@@ -75,36 +71,11 @@ beforeAll(async () => {
     ),
   );
   await cc('GovMSP').submitTransaction('participants:RegisterEnterprise', json(fixtureEnterprise(subjectKey.publicKey)));
-  const entry = fixtureCatalogueEntry({ publisher: 'GovMSP', recordType: 'gov.admin-licence' }) as Partial<ReturnType<typeof fixtureCatalogueEntry>>;
-  delete entry.status;
-  delete entry.createdAt;
+  const entry = fixtureEntryDraft({ publisher: 'GovMSP', recordType: 'gov.admin-licence' });
   await cc('GovMSP').submitTransaction('catalogue:CreateEntry', json(entry));
-  const leaves = [0, 1].map((i) => {
-    const record = fixtureRecord('gov.admin-licence', SUBJECT, { idPrefix: `sim${i}` });
-    const sealed = sealRecord(
-      {
-        recordId: record.recordId,
-        recordType: 'gov.admin-licence',
-        subject: SUBJECT,
-        publisher: 'GovMSP',
-        catalogueEntryId: entry.entryId!,
-        issuedAt: record.issuedAt,
-      },
-      record.fields as unknown as Record<string, unknown>,
-    );
-    return { recordId: record.recordId, leafHash: sealed.leafHash };
-  });
+  const { batch, leaves } = fixtureSealedBatch(entry, { idPrefix: 'sim', batchId: 'batch-sim-1' });
   recordIds = leaves.map((l) => l.recordId);
-  await cc('GovMSP').submitTransaction(
-    'anchors:AnchorBatch',
-    json({
-      batchId: 'batch-sim-1',
-      catalogueEntryId: entry.entryId,
-      root: merkleRoot(leaves.map((l) => l.leafHash)),
-      size: leaves.length,
-      records: leaves.map((l, index) => ({ ...l, index })),
-    }),
-  );
+  await cc('GovMSP').submitTransaction('anchors:AnchorBatch', json(batch));
 }, 120_000);
 
 afterAll(async () => {
