@@ -10,3 +10,4 @@ export * from './record';
 export * from './merkle';
 export * from './statements';
 export * from './keys';
+export * from './fabric-block';
