@@ -85,14 +85,43 @@ deploy() {
   peer lifecycle chaincode commit -o $ORDERER --ordererTLSHostnameOverride orderer0.orderer.credex.local \
     --tls --cafile "$ORDERER_CA" --channelID $CHANNEL --name $CC_NAME --version "$CC_VERSION" \
     --sequence "$CC_SEQUENCE" "${peers[@]}"
-  [ "$MODE" = docker ] && docker compose --profile gateways up -d
+  if [ "$MODE" = docker ]; then
+    gateway_configs
+    docker compose --profile gateways up -d
+  fi
   rm -rf "$work"
+}
+
+gateway_configs() { # one config per org, each with a fresh staff token, for compose.yaml's gateways
+  mkdir -p gateway-config
+  for o in "${ORGS[@]}"; do
+    IFS=: read -r dom msp port <<<"$o"
+    local base=/crypto/peerOrganizations/$dom.credex.local user=User1@$dom.credex.local
+    [ -f "gateway-config/$dom.json" ] && continue
+    cat >"gateway-config/$dom.json" <<JSON
+{
+  "mspId": "$msp",
+  "port": 3000,
+  "dataDir": "/data",
+  "publicUrl": "http://gateway.$dom.credex.local:3000",
+  "staffTokens": ["$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"],
+  "ledger": {
+    "peerEndpoint": "peer0.$dom.credex.local:$port",
+    "hostnameOverride": "peer0.$dom.credex.local",
+    "tlsCaCertPath": "$base/tlsca/tlsca.$dom.credex.local-cert.pem",
+    "certPath": "$base/users/$user/msp/signcerts/$user-cert.pem",
+    "keyPath": "$base/users/$user/msp/keystore/priv_sk"
+  }
+}
+JSON
+    chmod 600 "gateway-config/$dom.json"
+  done
 }
 
 down() {
   [ "$MODE" = docker ] && docker compose --profile chaincode --profile gateways down -v || true
   [ "$MODE" = binaries ] && ./binaries.sh stop || true
-  rm -rf crypto channel-artifacts
+  rm -rf crypto channel-artifacts gateway-config
 }
 
 case "${1:-}" in
