@@ -198,6 +198,16 @@ export async function testGateway(overrides: Partial<GatewayConfig> = {}, ledger
   return gw;
 }
 
+/** The error code a promise rejects with ('OK' when it resolves). */
+export async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'OK';
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+}
+
 export const auth = { authorization: `Bearer ${STAFF_TOKEN}` };
 
 export function randomId(prefix = 'r'): string {

@@ -8,6 +8,7 @@ import { verifyRequest } from '../../src/exchange/httpsig';
 import { reduceToScope } from '../../src/exchange/scope';
 import type { AnchoredBatch, AnchoredRecord, ConsentOnChain, ExchangePayload } from '../../src/exchange/types';
 import type { AnchorSource } from '../../src/exchange/verify';
+import { codeOf } from '../helpers';
 
 // The layer under the client: the ledger (consent), the registry, anchors, and HTTP to a publisher.
 const subject = fixtureEnterprises.subject.uscc;
@@ -60,15 +61,6 @@ function client(publisher: Publisher): ReturnType<typeof createExchangeClient> {
 function answer(payload: Omit<ExchangePayload, 'accessId' | 'txId'>, boxTo = bankKeys.boxKey.publicKey): { status: number; json: unknown } {
   const full = { accessId: 'acc-1', txId: 'tx-1', ...payload };
   return { status: 200, json: { accessId: 'acc-1', txId: 'tx-1', ...boxJson(full, boxTo, govKeys.boxKey.secretKey) } };
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  }
 }
 
 describe('createExchangeClient', () => {

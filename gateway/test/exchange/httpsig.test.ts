@@ -7,6 +7,7 @@ import nacl from 'tweetnacl';
 import { b64u, fromB64u, newSigningKeyPair } from '@credex/core';
 import { contentDigest, signRequest, verifyRequest, type NonceRegister } from '../../src/exchange/httpsig';
 import { openStore, type Store } from '../../src/store/store';
+import { codeOf } from '../helpers';
 
 const bank = newSigningKeyPair();
 const other = newSigningKeyPair();
@@ -31,15 +32,6 @@ function memoryNonces(): NonceRegister {
 
 function signed(opts: { created?: number; nonce?: string; keyId?: string; secretKey?: string } = {}): Record<string, string> {
   return signRequest({ method: 'POST', url, body }, { keyId: opts.keyId ?? 'BankMSP', secretKey: opts.secretKey ?? bank.secretKey }, { created: opts.created ?? created, nonce: opts.nonce ?? b64u(nacl.randomBytes(16)) });
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'OK';
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  }
 }
 
 function check(headers: Record<string, string | string[] | undefined>, nonces: NonceRegister, over: { body?: Uint8Array; path?: string; method?: string; now?: number } = {}): Promise<unknown> {
