@@ -5,7 +5,7 @@ import { MAX_BULK_ARGUMENT_BYTES, encode, exists, getJson, listIndexed, parseArg
 import { CredexContract } from '../contract';
 import { describeError, fail } from '../errors';
 import { keys, type KeyPrefix } from '../keys';
-import { loadConsent, loadEntry, loadOrganization, loadRecord, type ConsentState, type EntryState, type RecordState } from '../state';
+import { loadConsent, loadEntry, loadOrganization, loadRecord, type ConsentState, type EntryState, type OrganizationState, type RecordState } from '../state';
 import { ledgerTime, requireMember, timeMs, type LedgerTime } from '../tx';
 import { checkPeriod } from '../validation';
 
@@ -52,6 +52,7 @@ export class AccessContract extends CredexContract {
     for (const access of group.accesses) {
       results.push(await session.register(access));
     }
+    await session.writeConsents();
     const accessIds = results.filter((r) => r.ok).map((r) => r.accessId);
     if (accessIds.length > 0) {
       ctx.stub.setEvent(ACCESS_REGISTERED_EVENT, new TextEncoder().encode(encode({ accessIds, publisher, txId: ctx.stub.getTxID() })));
@@ -103,12 +104,16 @@ function listAccesses(ctx: Context, range: KeyPrefix): Promise<AccessState[]> {
 
 /**
  * Registers the accesses of one transaction. Fabric does not let a transaction read its own
- * writes, so what this transaction already wrote (use counts, nonces, access ids) is kept here.
+ * writes, so what this transaction already wrote (use counts, nonces, access ids) is kept here;
+ * organizations and catalogue entries, which an access does not change, are read once per
+ * transaction, and each consent used is written once, at the end, with its final use count.
  */
 class RegistrationSession {
   private readonly now: LedgerTime;
   private readonly txId: string;
   private readonly consents = new Map<string, ConsentState>();
+  private readonly organizations = new Map<string, OrganizationState>();
+  private readonly entries = new Map<string, EntryState>();
   private readonly accessIds = new Set<string>();
   private readonly requestNonces = new Set<string>();
 
@@ -123,7 +128,7 @@ class RegistrationSession {
   async register(access: AccessItem): Promise<AccessResult> {
     try {
       const registered = await this.check(access);
-      await this.write(registered.access, registered.consent);
+      await this.write(registered);
       return { accessId: access.accessId, ok: true, fee: registered.access.fee, usesLeft: registered.consent.statement.maxUses - registered.consent.uses };
     } catch (err) {
       const { code, message } = describeError(err);
@@ -134,17 +139,25 @@ class RegistrationSession {
     }
   }
 
+  /** Writes every consent this transaction used, with its use count after the last access. */
+  async writeConsents(): Promise<void> {
+    for (const consent of this.consents.values()) {
+      await putJson(this.ctx, keys.consent(this.ctx.stub, consent.consentId), consent);
+    }
+  }
+
   // Checks one access against the ledger and this transaction; writes nothing.
-  private async check(access: AccessItem): Promise<{ access: AccessState; consent: ConsentState }> {
+  private async check(access: AccessItem): Promise<Registration> {
     const { ctx } = this;
     if (this.accessIds.has(access.accessId) || (await exists(ctx, keys.access(ctx.stub, access.accessId)))) {
       fail('ALREADY_EXISTS', `access ${access.accessId} is already registered`);
     }
     const request = access.request.statement;
-    if (request.consentId !== access.consentId || !sameIds(request.recordIds, access.recordIds)) {
+    const recordIds = [...access.recordIds].sort();
+    if (request.consentId !== access.consentId || !sameSortedIds(recordIds, [...request.recordIds].sort())) {
       fail('REQUEST_MISMATCH', `access ${access.accessId} does not name the consent and records of its signed request`);
     }
-    const granteeOrg = await loadOrganization(ctx, request.grantee);
+    const granteeOrg = await this.organization(request.grantee);
     if (!verifyStatement('access-request', request, access.request.signature, granteeOrg.requestKey)) {
       fail('SIGNATURE_INVALID', `access request is not signed by the request key of ${request.grantee}`);
     }
@@ -156,7 +169,7 @@ class RegistrationSession {
     const consent = this.consents.get(access.consentId) ?? (await loadConsent(ctx, access.consentId));
     checkConsent(consent, request, this.now);
     const records: RecordState[] = [];
-    for (const recordId of [...access.recordIds].sort()) {
+    for (const recordId of recordIds) {
       records.push(await loadRecord(ctx, recordId));
     }
     const entries = new Map<string, EntryState>();
@@ -170,7 +183,7 @@ class RegistrationSession {
       if (!inScope(consent, record)) {
         fail('CONSENT_OUT_OF_SCOPE', `record ${record.recordId} (${record.recordType} of ${record.subject}) is outside consent ${consent.consentId}`);
       }
-      const entry = entries.get(record.catalogueEntryId) ?? (await loadEntry(ctx, record.catalogueEntryId));
+      const entry = await this.entry(record.catalogueEntryId);
       if (entry.status !== 'active') {
         fail('ENTRY_RETIRED', `catalogue entry ${entry.entryId} of record ${record.recordId} is retired`);
       }
@@ -183,6 +196,7 @@ class RegistrationSession {
     const entryIds = [...entries.keys()].sort();
     const fee = entryIds.reduce((sum, id) => sum + (entries.get(id)?.pricePerAccess ?? 0), 0);
     return {
+      nonceKey,
       consent: { ...consent, uses: consent.uses + 1 },
       access: {
         accessId: access.accessId,
@@ -191,7 +205,7 @@ class RegistrationSession {
         grantee: request.grantee,
         publisher: this.publisher,
         purpose: request.purpose,
-        recordIds: records.map((r) => r.recordId),
+        recordIds,
         catalogueEntryIds: entryIds,
         fee,
         request: access.request,
@@ -202,20 +216,37 @@ class RegistrationSession {
     };
   }
 
-  private async write(access: AccessState, consent: ConsentState): Promise<void> {
+  private async write({ access, consent, nonceKey }: Registration): Promise<void> {
     const { ctx } = this;
-    const nonceKey = keys.requestNonce(ctx.stub, access.grantee, access.request.statement.nonce);
     await putJson(ctx, keys.access(ctx.stub, access.accessId), access);
     await putIndex(ctx, keys.accessBySubject(ctx.stub, access.subject, access.accessId));
     await putIndex(ctx, keys.accessByGrantee(ctx.stub, access.grantee, access.accessId));
     await putIndex(ctx, keys.accessByPublisher(ctx.stub, access.publisher, access.accessId));
     await putIndex(ctx, keys.accessByPeriod(ctx.stub, access.period, access.accessId));
     await putIndex(ctx, nonceKey);
-    await putJson(ctx, keys.consent(ctx.stub, consent.consentId), consent);
     this.consents.set(consent.consentId, consent);
     this.accessIds.add(access.accessId);
     this.requestNonces.add(nonceKey);
   }
+
+  private async organization(mspId: string): Promise<OrganizationState> {
+    const organization = this.organizations.get(mspId) ?? (await loadOrganization(this.ctx, mspId));
+    this.organizations.set(mspId, organization);
+    return organization;
+  }
+
+  private async entry(entryId: string): Promise<EntryState> {
+    const entry = this.entries.get(entryId) ?? (await loadEntry(this.ctx, entryId));
+    this.entries.set(entryId, entry);
+    return entry;
+  }
+}
+
+interface Registration {
+  access: AccessState;
+  /** The consent with this access counted. */
+  consent: ConsentState;
+  nonceKey: string;
 }
 
 // The ledger decides: revoked, outside its window, for another grantee or purpose → nothing.
@@ -242,8 +273,6 @@ function inScope(consent: ConsentState, record: RecordState): boolean {
   return record.subject === consent.subject && (catalogueEntryIds.includes(record.catalogueEntryId) || (recordTypes as string[]).includes(record.recordType));
 }
 
-function sameIds(a: readonly string[], b: readonly string[]): boolean {
-  const sortedA = [...a].sort();
-  const sortedB = [...b].sort();
-  return sortedA.length === sortedB.length && sortedA.every((id, i) => id === sortedB[i]);
+function sameSortedIds(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
 }
