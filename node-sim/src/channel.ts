@@ -4,9 +4,9 @@
  * and serves events from its blocks, as peers that committed the same blocks would.
  */
 import { createHash } from 'node:crypto';
-import { common } from '@hyperledger/fabric-protos';
 import type { StateReader } from './chaincode/types';
 import type { CommitFeed } from './commits';
+import { parseEnvelope } from './ledger/envelope';
 import type { Ledger } from './ledger/ledger';
 import type { MspRegistry, ValidatedIdentity } from './msp/msp';
 import type { Orderer } from './orderer';
@@ -117,10 +117,12 @@ export function createSimChannel(opts: {
   }
 
   async function broadcast(envelopeBytes: Uint8Array): Promise<void> {
-    const txId = txIdOf(envelopeBytes);
+    // Read once: the tx id for the bookkeeping here, the rest for the orderer's checks.
+    const parsed = parseEnvelope(envelopeBytes);
+    const txId = parsed.txId;
     ordering.add(txId);
     try {
-      await orderer.broadcast(envelopeBytes);
+      await orderer.broadcast(envelopeBytes, parsed);
     } catch (err) {
       ordering.delete(txId);
       throw new BroadcastError(broadcastStatus((err as { code?: unknown }).code), (err as Error).message);
@@ -156,14 +158,5 @@ function broadcastStatus(code: unknown): BroadcastStatus {
       return 'SERVICE_UNAVAILABLE';
     default:
       return 'BAD_REQUEST';
-  }
-}
-
-function txIdOf(envelopeBytes: Uint8Array): string {
-  try {
-    const payload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(envelopeBytes).getPayload_asU8());
-    return common.ChannelHeader.deserializeBinary(payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(0)).getTxId();
-  } catch {
-    return ''; // the orderer refuses it with its reason
   }
 }

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { common, peer } from '@hyperledger/fabric-protos';
 import { blockDataHash, blockHeaderBytes, blockHeaderHash } from './blocks';
-import { parseEnvelope } from './ledger/envelope';
+import { parseEnvelope, type ParsedEnvelope } from './ledger/envelope';
 import { LedgerError } from './ledger/errors';
 import { setMetadata, type Ledger } from './ledger/ledger';
 import type { Identity } from './msp/material';
@@ -30,8 +30,9 @@ export interface Orderer {
    *
    * @throws LedgerError ORDERER_BAD_ENVELOPE | ORDERER_WRONG_CHANNEL | ORDERER_UNSUPPORTED_TX |
    *   ORDERER_UNKNOWN_CREATOR | ORDERER_BAD_SIGNATURE | ORDERER_ENVELOPE_TOO_LARGE | ORDERER_STOPPED
+   * @param parsed - `parseEnvelope(envelope)`, when the caller has read the envelope already
    */
-  broadcast(envelope: Uint8Array): Promise<void>;
+  broadcast(envelope: Uint8Array, parsed?: ParsedEnvelope): Promise<void>;
   /**
    * Resolves when the tx id is committed (at once if it already is), with its validation code
    * and block number; the first occurrence of a tx id decides, as in Fabric's tx index.
@@ -104,9 +105,9 @@ class SoloOrderer implements Orderer {
     this.absoluteMaxBytes = opts.absoluteMaxBytes ?? 10 * 1024 * 1024;
   }
 
-  broadcast(envelope: Uint8Array): Promise<void> {
+  broadcast(envelope: Uint8Array, parsed?: ParsedEnvelope): Promise<void> {
     try {
-      this.order(this.check(envelope));
+      this.order(this.check(envelope, parsed));
       return Promise.resolve();
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
@@ -162,12 +163,12 @@ class SoloOrderer implements Orderer {
   }
 
   /** Broadcast checks of an orderer: structure, channel, type, creator and signature. */
-  private check(envelope: Uint8Array): PendingTx {
+  private check(envelope: Uint8Array, known?: ParsedEnvelope): PendingTx {
     if (this.stopped) throw new LedgerError('ORDERER_STOPPED', 'the orderer is stopped');
     if (envelope.length > this.absoluteMaxBytes) {
       throw new LedgerError('ORDERER_ENVELOPE_TOO_LARGE', `envelope of ${envelope.length} bytes exceeds ${this.absoluteMaxBytes}`);
     }
-    const parsed = parseEnvelope(envelope);
+    const parsed = known ?? parseEnvelope(envelope);
     if (parsed.headerType < 0 || parsed.creator.length === 0) {
       throw new LedgerError('ORDERER_BAD_ENVELOPE', `malformed envelope: ${parsed.reason}`);
     }
