@@ -130,8 +130,21 @@ class LevelStore implements Store {
   async getRecords(recordIds: string[]): Promise<(StoredRecord | undefined)[]> {
     if (recordIds.length === 0) return [];
     const values = await this.#records.getMany(recordIds);
+    // Records of one batch share one read of it (an unanchored batch is not in the cache).
+    const batches = new Map<string, StoredBatch | undefined>();
     const out: (StoredRecord | undefined)[] = [];
-    for (const value of values) out.push(value === undefined ? undefined : await this.#withBatch(value));
+    for (const value of values) {
+      if (value === undefined) {
+        out.push(undefined);
+        continue;
+      }
+      let batch = batches.get(value.batchId);
+      if (batch === undefined && !batches.has(value.batchId)) {
+        batch = await this.getBatch(value.batchId);
+        batches.set(value.batchId, batch);
+      }
+      out.push(withBatch(value, batch));
+    }
     return out;
   }
 
@@ -234,14 +247,6 @@ class LevelStore implements Store {
     await this.#db.close();
   }
 
-  async #withBatch(value: RecordValue): Promise<StoredRecord> {
-    const batch = await this.getBatch(value.batchId);
-    const record: StoredRecord = { ...value, anchored: batch?.anchored === true };
-    if (batch?.txId !== undefined) record.txId = batch.txId;
-    if (batch?.blockNumber !== undefined) record.blockNumber = batch.blockNumber;
-    return record;
-  }
-
   #cacheBatch(batch: StoredBatch): void {
     if (this.#batchCache.size >= 10_000) this.#batchCache.clear();
     this.#batchCache.set(batch.batchId, batch);
@@ -253,6 +258,13 @@ class LevelStore implements Store {
     for await (const [key, expiresAt] of this.#nonceDb.iterator()) if (expiresAt <= now) expired.push(key);
     if (expired.length > 0) await this.#nonceDb.batch(expired.map((key) => ({ type: 'del' as const, key })));
   }
+}
+
+function withBatch(value: RecordValue, batch: StoredBatch | undefined): StoredRecord {
+  const record: StoredRecord = { ...value, anchored: batch?.anchored === true };
+  if (batch?.txId !== undefined) record.txId = batch.txId;
+  if (batch?.blockNumber !== undefined) record.blockNumber = batch.blockNumber;
+  return record;
 }
 
 // Sorted by creation time, so the outbox replays oldest first.
