@@ -2,6 +2,7 @@
  * Errors of the ledger, the validator and the ordering service. As every credex error, the
  * message starts with the stable code (`ORDERER_BAD_SIGNATURE: …`).
  */
+import { CredexError } from '@credex/core';
 
 /** Codes a {@link LedgerError} can carry. */
 export type LedgerErrorCode =
@@ -19,16 +20,12 @@ export type LedgerErrorCode =
   | 'ORDERER_WAIT_ABORTED';
 
 /** A ledger or ordering problem, with a stable code. */
-export class LedgerError extends Error {
+export class LedgerError extends CredexError {
   /** Stable UPPER_SNAKE code; also the start of the message. */
-  readonly code: LedgerErrorCode;
-  /** Context for the caller. */
-  readonly details?: Record<string, unknown>;
+  declare readonly code: LedgerErrorCode;
 
   constructor(code: LedgerErrorCode, text: string, details?: Record<string, unknown>, cause?: unknown) {
-    super(`${code}: ${text}`, cause === undefined ? undefined : { cause });
+    super(code, text, { details, cause });
     this.name = 'LedgerError';
-    this.code = code;
-    if (details !== undefined) this.details = details;
   }
 }

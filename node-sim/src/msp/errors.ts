@@ -2,6 +2,7 @@
  * Errors of node-sim's identity layer. Like every credex error, the message starts with the
  * stable code (`UNTRUSTED_CERT: …`), so the code survives when only the message crosses a wire.
  */
+import { CredexError } from '@credex/core';
 
 /** Codes an {@link MspError} can carry. */
 export type MspErrorCode =
@@ -13,16 +14,12 @@ export type MspErrorCode =
   | 'CRYPTO_MATERIAL_INVALID';
 
 /** An identity, certificate or key problem, with a stable code. */
-export class MspError extends Error {
+export class MspError extends CredexError {
   /** Stable UPPER_SNAKE code; also the start of the message. */
-  readonly code: MspErrorCode;
-  /** Context for the caller (never key material). */
-  readonly details?: Record<string, unknown>;
+  declare readonly code: MspErrorCode;
 
   constructor(code: MspErrorCode, text: string, details?: Record<string, unknown>, cause?: unknown) {
-    super(`${code}: ${text}`, cause === undefined ? undefined : { cause });
+    super(code, text, { details, cause });
     this.name = 'MspError';
-    this.code = code;
-    if (details !== undefined) this.details = details;
   }
 }
