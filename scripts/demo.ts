@@ -17,7 +17,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { signingKeyPairFromSeed } from '@credex/core';
-import { run } from '@credex/cli';
+import { run, writeNewKey } from '@credex/cli';
 import { fixtureAuthorities, fixtureEnterprises, fixtureFields, fieldsUpToGrade } from '@credex/schemas';
 import { freePortBase, pidAlive } from './host';
 
@@ -131,7 +131,7 @@ function demoKeyFile(dataDir: string): string {
   if (existsSync(file)) return file;
   const pair = signingKeyPairFromSeed(createHash('sha256').update(`credex demo ${SUBJECT.uscc}`).digest());
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify({ kind: 'credex-enterprise-key', algorithm: 'ed25519', ...pair, uscc: SUBJECT.uscc, createdAt: new Date().toISOString() }, null, 2) + '\n', { mode: 0o600 });
+  writeNewKey(file, { uscc: SUBJECT.uscc, now: Date.now(), pair });
   return file;
 }
 

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import nacl from 'tweetnacl';
 import { b64u, fromB64u, newSigningKeyPair, normalizeUscc } from '@credex/core';
+import type { KeyPairB64u } from '@credex/core';
 import { CliError, EXIT, usageError } from './errors';
 
 /** The contents of a key file. */
@@ -18,10 +19,10 @@ export interface EnterpriseKey {
   createdAt: string;
 }
 
-/** Writes a new key file; refuses to overwrite unless `force`. */
-export function writeNewKey(file: string, opts: { uscc?: string; force?: boolean; now: number }): EnterpriseKey {
+/** Writes a new key file (a fresh key pair unless `pair` is given); refuses to overwrite unless `force`. */
+export function writeNewKey(file: string, opts: { uscc?: string; force?: boolean; now: number; pair?: KeyPairB64u }): EnterpriseKey {
   const uscc = opts.uscc === undefined ? undefined : normalizeUscc(opts.uscc);
-  const pair = newSigningKeyPair();
+  const pair = opts.pair ?? newSigningKeyPair();
   const key: EnterpriseKey = {
     kind: 'credex-enterprise-key', algorithm: 'ed25519', publicKey: pair.publicKey, secretKey: pair.secretKey,
     ...(uscc === undefined ? {} : { uscc }), createdAt: new Date(opts.now).toISOString(),
