@@ -90,16 +90,12 @@ export class GatewayClient {
     this.target = target;
   }
 
-  /** Sends a request; answers the parsed JSON body or throws a CliError with the gateway's code. */
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await this.send(method, path, body, 'application/json');
-    const text = await res.text();
-    return parseBody<T>(res, text, this.target);
-  }
-
-  /** Sends a bodiless request authenticated by the given signature headers instead of the staff token. */
-  async signedGet<T>(path: string, signatureHeaders: Record<string, string>): Promise<T> {
-    const res = await this.send('GET', path, undefined, 'application/json', signatureHeaders);
+  /**
+   * Sends a request, authenticated by the staff token or else by the given signature headers;
+   * answers the parsed JSON body or throws a CliError with the gateway's code.
+   */
+  async request<T>(method: string, path: string, body?: unknown, signatureHeaders?: Record<string, string>): Promise<T> {
+    const res = await this.send(method, path, body, 'application/json', signatureHeaders);
     const text = await res.text();
     return parseBody<T>(res, text, this.target);
   }

@@ -5,12 +5,14 @@
  */
 import { resolve } from 'node:path';
 import { newSalt, normalizeUscc, signStatement, statementId } from '@credex/core';
-import type { Command, Outcome } from '../command';
+import type { StatementKind } from '@credex/core';
+import type { Args, Command, Io, Outcome } from '../command';
 import { int, list, required, str } from '../command';
 import { usageError } from '../errors';
 import { DEFAULT_ORG, gatewayClient } from '../exchange';
 import { fieldsBlock, short, table } from '../format';
 import { readKey, subjectOf, writeNewKey } from '../keyfile';
+import type { EnterpriseKey } from '../keyfile';
 
 const PURPOSES = ['LOAN_APPLICATION', 'LOAN_MONITORING', 'CREDIT_LINE_REVIEW', 'SUPPLY_CHAIN_FINANCE', 'GUARANTEE'];
 const DAY_MS = 86_400_000;
@@ -24,6 +26,24 @@ function timeOption(value: string | undefined, name: string): string | undefined
   const ms = Date.parse(value);
   if (Number.isNaN(ms)) throw usageError('TIME_INVALID', `--${name} must be a date-time like 2026-12-31T00:00:00Z, not '${value}'`);
   return new Date(ms).toISOString();
+}
+
+/** The --key file, when given. */
+function keyOption(args: Args, io: Io): EnterpriseKey | undefined {
+  const file = str(args, 'key');
+  return file === undefined ? undefined : readKey(resolve(io.cwd, file));
+}
+
+/** The enterprise's key (--key, required) and the subject it acts for (--uscc, else the key file's). */
+function enterpriseKey(args: Args, io: Io, cmd: string): { key: EnterpriseKey; subject: string } {
+  const key = readKey(resolve(io.cwd, required(args, 'key', cmd)));
+  return { key, subject: subjectOf(str(args, 'uscc'), key, cmd) };
+}
+
+/** Signs a statement with the enterprise's key and submits it through the government gateway. */
+async function submitSigned<T>(args: Args, io: Io, path: string, kind: StatementKind, statement: object, key: EnterpriseKey): Promise<T> {
+  const signature = signStatement(kind, statement, key.secretKey);
+  return gatewayClient(args, io, DEFAULT_ORG.government).request<T>('POST', path, { statement, signature });
 }
 
 export const keyNew: Command = {
@@ -56,8 +76,7 @@ export const register: Command = {
     name: { type: 'string', value: '<name>', description: 'registered name, e.g. 西安某科技有限公司 (required)' },
   },
   async run(args, io) {
-    const key = readKey(resolve(io.cwd, required(args, 'key', 'register')));
-    const uscc = subjectOf(str(args, 'uscc'), key, 'register');
+    const { key, subject: uscc } = enterpriseKey(args, io, 'register');
     const name = required(args, 'name', 'register');
     const gw = gatewayClient(args, io, DEFAULT_ORG.government);
     const res = await gw.request<{ txId: string }>('POST', '/v1/enterprises', { uscc, name, publicKey: key.publicKey });
@@ -103,8 +122,7 @@ export const consentGrant: Command = {
   examples: ['credex consent grant --key xian-key.json --grantee BankMSP --purpose LOAN_APPLICATION --max-grade 2 --record-types gov.admin-licence,gov.redblack-list'],
   async run(args, io) {
     const cmd = 'consent grant';
-    const key = readKey(resolve(io.cwd, required(args, 'key', cmd)));
-    const subject = subjectOf(str(args, 'uscc'), key, cmd);
+    const { key, subject } = enterpriseKey(args, io, cmd);
     const grantee = required(args, 'grantee', cmd);
     const purpose = required(args, 'purpose', cmd);
     if (!PURPOSES.includes(purpose)) throw usageError('PURPOSE_INVALID', `--purpose must be one of ${PURPOSES.join(', ')}, not '${purpose}'`);
@@ -125,9 +143,7 @@ export const consentGrant: Command = {
       maxUses: int(args, 'max-uses', 10, 1, 1_000_000),
       nonce: newSalt(),
     };
-    const signature = signStatement('consent', statement, key.secretKey);
-    const gw = gatewayClient(args, io, DEFAULT_ORG.government);
-    const res = await gw.request<{ consentId: string; txId: string }>('POST', '/v1/consents', { statement, signature });
+    const res = await submitSigned<{ consentId: string; txId: string }>(args, io, '/v1/consents', 'consent', statement, key);
     const consentId = res.consentId || statementId('consent', statement);
     return {
       human: `Consent granted (数据授权): ${grantee} may use ${subject}'s data for ${purpose}, fields up to grade ${String(maxGrade)}, until ${notAfter}, at most ${String(statement.maxUses)} uses.\n${fieldsBlock([['consent id', consentId], ['transaction', res.txId]])}`,
@@ -146,14 +162,11 @@ export const consentRevoke: Command = {
     uscc: { type: 'string', value: '<USCC>', description: 'the subject (default: the key file\'s)' },
   },
   async run(args, io) {
-    const key = readKey(resolve(io.cwd, required(args, 'key', 'consent revoke')));
-    const subject = subjectOf(str(args, 'uscc'), key, 'consent revoke');
+    const { key, subject } = enterpriseKey(args, io, 'consent revoke');
     const consentId = args.positionals[0] ?? '';
     if (!/^[0-9a-f]{64}$/.test(consentId)) throw usageError('CONSENT_ID_INVALID', `a consent id is 64 lowercase hex characters, not '${consentId}'`);
     const statement = { consentId, subject, nonce: newSalt() };
-    const signature = signStatement('revocation', statement, key.secretKey);
-    const gw = gatewayClient(args, io, DEFAULT_ORG.government);
-    const res = await gw.request<{ txId: string }>('POST', '/v1/consents/revoke', { statement, signature });
+    const res = await submitSigned<{ txId: string }>(args, io, '/v1/consents/revoke', 'revocation', statement, key);
     return { human: `Consent ${consentId} revoked (撤销授权); transaction ${res.txId}. No further access will be served under it.`, json: res };
   },
 };
@@ -171,10 +184,7 @@ export const consentList: Command = {
     const grantee = str(args, 'grantee');
     let query: string;
     if (grantee !== undefined) query = `grantee=${encodeURIComponent(grantee)}`;
-    else {
-      const keyFile = str(args, 'key');
-      query = `subject=${subjectOf(str(args, 'uscc'), keyFile === undefined ? undefined : readKey(resolve(io.cwd, keyFile)), 'consent list')}`;
-    }
+    else query = `subject=${subjectOf(str(args, 'uscc'), keyOption(args, io), 'consent list')}`;
     const gw = gatewayClient(args, io, DEFAULT_ORG.government);
     const { consents } = await gw.request<{ consents: ConsentView[] }>('GET', `/v1/consents?${query}`);
     const rows = consents.map((c) => [short(c.consentId), c.subject, c.grantee, c.statement.purpose, c.status, `${String(c.uses)}/${String(c.statement.maxUses)}`, c.statement.notAfter]);
@@ -191,8 +201,7 @@ export const accesses: Command = {
     uscc: { type: 'string', value: '<USCC>', description: 'the enterprise (default: the key file\'s); without --key a staff token is used' },
   },
   async run(args, io) {
-    const keyFile = str(args, 'key');
-    const key = keyFile === undefined ? undefined : readKey(resolve(io.cwd, keyFile));
+    const key = keyOption(args, io);
     const uscc = subjectOf(str(args, 'uscc'), key, 'accesses');
     const gw = gatewayClient(args, io, DEFAULT_ORG.government);
     let res: { subject: string; accesses: AccessView[] };
@@ -202,7 +211,7 @@ export const accesses: Command = {
       const { signRequest } = await import('@credex/gateway');
       const path = `/v1/subjects/${uscc}/accesses`;
       const headers = signRequest({ method: 'GET', url: gw.target.url + path, body: new Uint8Array() }, { keyId: `enterprise:${uscc}`, secretKey: key.secretKey });
-      res = await gw.signedGet(path, headers);
+      res = await gw.request('GET', path, undefined, headers);
     }
     const rows = res.accesses.map((a) => [a.at, a.grantee, a.publisher, a.purpose, String(a.recordIds.length), short(a.accessId)]);
     return { human: `${String(res.accesses.length)} access(es) to ${uscc}'s data (查询使用记录):\n${table(['when', 'who', 'from', 'why', 'records', 'access'], rows)}`, json: res };
@@ -220,13 +229,10 @@ export const object: Command = {
     reason: { type: 'string', value: '<text>', description: 'why the record is wrong (required)' },
   },
   async run(args, io) {
-    const key = readKey(resolve(io.cwd, required(args, 'key', 'object')));
-    const subject = subjectOf(str(args, 'uscc'), key, 'object');
+    const { key, subject } = enterpriseKey(args, io, 'object');
     const reason = required(args, 'reason', 'object');
     const statement = { subject, recordId: args.positionals[0] ?? '', reason, nonce: newSalt() };
-    const signature = signStatement('objection', statement, key.secretKey);
-    const gw = gatewayClient(args, io, DEFAULT_ORG.government);
-    const res = await gw.request<{ txId: string; objection: { objectionId: string; deadline: string; publisher: string } }>('POST', '/v1/objections', { statement, signature });
+    const res = await submitSigned<{ txId: string; objection: { objectionId: string; deadline: string; publisher: string } }>(args, io, '/v1/objections', 'objection', statement, key);
     return {
       human: `Objection filed (异议申诉) against ${statement.recordId}; the record is now disputed.\n${fieldsBlock([['objection id', res.objection.objectionId], ['publisher', res.objection.publisher], ['answer due by', res.objection.deadline], ['transaction', res.txId]])}`,
       json: res,
