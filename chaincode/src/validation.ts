@@ -1,4 +1,4 @@
-import { isCredexError } from '@credex/core';
+import { assertUscc, isCredexError } from '@credex/core';
 import { validate, type SchemaName, type SchemaTypes } from '@credex/schemas';
 import { fail } from './errors';
 
@@ -11,11 +11,14 @@ const USCC_SHAPE_KEYWORDS = new Set(['pattern', 'minLength', 'maxLength', 'type'
 
 /**
  * Checks a parsed argument against its schema: SCHEMA_INVALID naming the failing path, or
- * USCC_INVALID when the failing value is a USCC of the wrong shape.
+ * USCC_INVALID when a USCC (the argument's own `subject`/`uscc`, or its signed statement's)
+ * has the wrong shape or check character.
  */
 export function checkSchema<K extends ArgumentSchema>(name: K, value: unknown): SchemaTypes[K] {
   try {
-    return validate(name, value);
+    const valid = validate(name, value);
+    checkUsccs(valid);
+    return valid;
   } catch (err) {
     if (isCredexError(err, 'SCHEMA_INVALID')) {
       const path = typeof err.details?.['path'] === 'string' ? err.details['path'] : '';
@@ -26,6 +29,22 @@ export function checkSchema<K extends ArgumentSchema>(name: K, value: unknown): 
     }
     throw err;
   }
+}
+
+// The schemas check a USCC's shape; its check character (GB 32100) is checked here.
+function checkUsccs(value: unknown): void {
+  const statement = isObject(value) ? value['statement'] : undefined;
+  for (const holder of [value, statement]) {
+    if (!isObject(holder)) continue;
+    for (const property of USCC_PROPERTIES) {
+      const uscc = holder[property];
+      if (typeof uscc === 'string') assertUscc(uscc);
+    }
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;

@@ -33,7 +33,6 @@ export class CatalogueContract extends CredexContract {
     if (role !== roleOf(publisher)) {
       fail('FORBIDDEN', `${entry.recordType} records are published by ${role ?? 'no'} organizations, and ${publisher} is not one`);
     }
-    assertUscc(entry.subject);
     if (entry.dataGrade !== maxDataGrade(entry.recordType)) {
       fail('SCHEMA_INVALID', `dataGrade of ${entry.recordType} is ${maxDataGrade(entry.recordType)}, the highest grade of its fields, not ${entry.dataGrade}`);
     }

@@ -23,7 +23,6 @@ export class ConsentsContract extends CredexContract {
   async CreateConsent(ctx: Context, signedConsentJson: string): Promise<string> {
     const signed = parseArgument('signed-consent', signedConsentJson);
     const consent = signed.statement;
-    assertUscc(consent.subject);
     const notBefore = timeMs(consent.notBefore);
     const notAfter = timeMs(consent.notAfter);
     if (notAfter <= notBefore) {
@@ -62,7 +61,6 @@ export class ConsentsContract extends CredexContract {
   async RevokeConsent(ctx: Context, signedRevocationJson: string): Promise<string> {
     const signed = parseArgument('signed-revocation', signedRevocationJson);
     const revocation = signed.statement;
-    assertUscc(revocation.subject);
     const consent = await loadConsent(ctx, revocation.consentId);
     if (consent.subject !== revocation.subject) {
       fail('FORBIDDEN', `consent ${consent.consentId} belongs to ${consent.subject}, not ${revocation.subject}`);

@@ -48,7 +48,6 @@ export class ObjectionsContract extends CredexContract {
   async FileObjection(ctx: Context, signedObjectionJson: string): Promise<string> {
     const signed = parseArgument('signed-objection', signedObjectionJson);
     const objection = signed.statement;
-    assertUscc(objection.subject);
     const record = await loadRecord(ctx, objection.recordId);
     if (record.subject !== objection.subject) {
       fail('FORBIDDEN', `record ${record.recordId} is about ${record.subject}, not ${objection.subject}`);

@@ -64,7 +64,6 @@ export class ParticipantsContract extends CredexContract {
   async RegisterEnterprise(ctx: Context, enterpriseJson: string): Promise<string> {
     const registrar = requireRole(ctx, ['government']);
     const input = parseArgument('enterprise', enterpriseJson);
-    assertUscc(input.uscc);
     const key = keys.enterprise(ctx.stub, input.uscc);
     if (await exists(ctx, key)) {
       fail('ALREADY_EXISTS', `enterprise ${input.uscc} is already registered; it rotates its key with RotateEnterpriseKey`);
@@ -88,7 +87,6 @@ export class ParticipantsContract extends CredexContract {
   async RotateEnterpriseKey(ctx: Context, signedRotationJson: string): Promise<string> {
     const signed = parseArgument('signed-key-rotation', signedRotationJson);
     const { uscc, newPublicKey } = signed.statement;
-    assertUscc(uscc);
     const enterprise = await acceptEnterpriseStatement(ctx, 'key-rotation', uscc, signed);
     if (newPublicKey === enterprise.publicKey) {
       fail('ALREADY_EXISTS', `${uscc} already uses this key`);
