@@ -79,13 +79,11 @@ const startedAt = performance.now();
 const sim = await startSimNetwork({ dataDir: path.join(dir, 'sim'), orgs: ['GovMSP', 'BankMSP'] });
 const configs = new Map<string, GatewayConfig>();
 for (const mspId of ['GovMSP', 'BankMSP']) {
-  const org = sim.orgs.get(mspId);
-  if (org === undefined) throw new Error(`no ${mspId}`);
   const port = await freePort();
   configs.set(mspId, parseConfig({
     mspId, host: '127.0.0.1', port, dataDir: path.join(dir, `gw-${mspId}`), staffTokens: [STAFF], publicUrl: `http://127.0.0.1:${port}`,
     logLevel: 'warn', keys: { requestKey: newSigningKeyPair(), boxKey: newBoxKeyPair() }, limits: { ratePerMinute: 10_000_000 },
-    ledger: { peerEndpoint: org.peerEndpoint, hostnameOverride: org.hostnameOverride, tlsCaCertPem: org.tlsCaCertPem, certPem: org.identities.client.certPem, keyPem: org.identities.client.keyPem, channel: sim.channel, chaincode: sim.chaincodeName },
+    ledger: { connectionProfile: sim.connectionProfilePath(mspId) },
   }));
 }
 const govConfig = configs.get('GovMSP') as GatewayConfig;

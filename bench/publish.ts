@@ -63,12 +63,10 @@ async function publish(url: string, entryId: string, size: number, prefix: strin
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'credex-bench-publish-'));
   const sim = await startSimNetwork({ dataDir: path.join(dir, 'sim') });
-  const org = sim.orgs.get('GovMSP');
-  if (org === undefined) throw new Error('no GovMSP');
   const config = parseConfig({
     mspId: 'GovMSP', host: '127.0.0.1', port: 0, dataDir: path.join(dir, 'gw'), staffTokens: [TOKEN], logLevel: 'warn',
     publicUrl: 'http://127.0.0.1:1', keys: { requestKey: newSigningKeyPair(), boxKey: newBoxKeyPair() },
-    ledger: { peerEndpoint: org.peerEndpoint, hostnameOverride: org.hostnameOverride, tlsCaCertPem: org.tlsCaCertPem, certPem: org.identities.client.certPem, keyPem: org.identities.client.keyPem },
+    ledger: { connectionProfile: sim.connectionProfilePath('GovMSP') },
   });
   const app = await buildApp({ config, logger: false, maintenanceMs: 0 });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
