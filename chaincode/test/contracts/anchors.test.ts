@@ -1,17 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { merkleRoot, sha256Hex } from '@credex/core';
-import { validate, type LedgerRecord as RecordState } from '@credex/schemas';
+import { fixtureAnchorBatch, validate, type LedgerRecord as RecordState } from '@credex/schemas';
 import { json, OTHER, standardWorld, SUBJECT } from '../support/world';
 
 
-function batchOf(entryId: string, leaves: string[], batchId = 'batch-x', extra: Record<string, unknown>[] = []) {
-  return {
-    batchId,
-    catalogueEntryId: entryId,
-    root: merkleRoot(leaves),
-    size: leaves.length,
-    records: leaves.map((leafHash, index) => ({ recordId: `${batchId}-r${index}`, leafHash, index, ...extra[index] })),
-  };
+function batchOf(entryId: string, leaves: string[], batchId = 'batch-x', extra: { supersedes?: string }[] = []) {
+  return fixtureAnchorBatch(entryId, leaves.map((leafHash, index) => ({ recordId: `${batchId}-r${index}`, leafHash, ...extra[index] })), merkleRoot(leaves), batchId);
 }
 
 describe('anchors', () => {
