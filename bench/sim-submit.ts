@@ -25,11 +25,9 @@ import { connect, hash, type Contract, type Gateway } from '@hyperledger/fabric-
 import {
   b64u,
   fromB64u,
-  merkleRoot,
   newBoxKeyPair,
   newSalt,
   newSigningKeyPair,
-  sealRecord,
   signStatement,
   statementBytes,
   statementId,
@@ -38,12 +36,11 @@ import {
 } from '@credex/core';
 import {
   fixtureAccessRequest,
-  fixtureCatalogueEntry,
+  fixtureEntryDraft,
   fixtureConsent,
   fixtureEnterprise,
-  fixtureEnterprises,
   fixtureOrganization,
-  fixtureRecord,
+  fixtureSealedBatch,
 } from '@credex/schemas';
 import { startSimNetwork, type SimOrg } from '@credex/node-sim';
 
@@ -60,7 +57,6 @@ const { values } = parseArgs({
 const SECONDS = Number(values.seconds);
 const LEVELS = values.levels.split(',').map(Number);
 const ORGS = ['GovMSP', 'BankMSP', 'CoreMSP', 'AuditMSP'] as const;
-const SUBJECT = fixtureEnterprises.subject.uscc;
 
 const signed = <T>(kind: StatementKind, statement: T, key: KeyPairB64u) => ({ statement, signature: signStatement(kind, statement, key.secretKey) });
 const json = (v: unknown): string => JSON.stringify(v);
@@ -188,19 +184,11 @@ async function clientsMain(): Promise<void> {
       ),
     );
     await cc('GovMSP').submitTransaction('participants:RegisterEnterprise', json(fixtureEnterprise(subjectKey.publicKey)));
-    const entry = fixtureCatalogueEntry({ publisher: 'GovMSP', recordType: 'gov.admin-licence' }) as Partial<ReturnType<typeof fixtureCatalogueEntry>>;
-    delete entry.status;
-    delete entry.createdAt;
+    const entry = fixtureEntryDraft({ publisher: 'GovMSP', recordType: 'gov.admin-licence' });
     await cc('GovMSP').submitTransaction('catalogue:CreateEntry', json(entry));
-    const record = fixtureRecord('gov.admin-licence', SUBJECT, { idPrefix: 'bench' });
-    const sealed = sealRecord(
-      { recordId: record.recordId, recordType: 'gov.admin-licence', subject: SUBJECT, publisher: 'GovMSP', catalogueEntryId: entry.entryId!, issuedAt: record.issuedAt },
-      record.fields as unknown as Record<string, unknown>,
-    );
-    await cc('GovMSP').submitTransaction(
-      'anchors:AnchorBatch',
-      json({ batchId: 'bench-1', catalogueEntryId: entry.entryId, root: merkleRoot([sealed.leafHash]), size: 1, records: [{ recordId: record.recordId, leafHash: sealed.leafHash, index: 0 }] }),
-    );
+    const { batch, leaves } = fixtureSealedBatch(entry, { count: 1, idPrefix: 'bench', batchId: 'bench-1' });
+    await cc('GovMSP').submitTransaction('anchors:AnchorBatch', json(batch));
+    const recordId = leaves[0]!.recordId;
 
     const maxLevel = Math.max(...LEVELS);
     const consents: string[] = [];
@@ -231,8 +219,8 @@ async function clientsMain(): Promise<void> {
         Array.from({ length: concurrency }, async (_, w) => {
           const consentId = consents[w]!;
           while (performance.now() < until) {
-            const request = fixtureAccessRequest(consentId, [record.recordId]);
-            const group = { accesses: [{ accessId: `acc-${newSalt()}`, consentId, recordIds: [record.recordId], request: { statement: request, signature: signRequest('access-request', request) } }] };
+            const request = fixtureAccessRequest(consentId, [recordId]);
+            const group = { accesses: [{ accessId: `acc-${newSalt()}`, consentId, recordIds: [recordId], request: { statement: request, signature: signRequest('access-request', request) } }] };
             const t = performance.now();
             try {
               const commit = await publisher.submitAsync('access:RecordAccess', { arguments: [json(group)] });
