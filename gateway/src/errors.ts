@@ -1,7 +1,8 @@
 /**
  * The gateway's one mapping from stable error codes (the chaincode's, core's and its own) to
- * HTTP statuses.
+ * HTTP statuses, and the text of a coded error without its code.
  */
+import type { CredexError } from '@credex/core';
 
 const EXACT: Readonly<Record<string, number>> = {
   NOT_FOUND: 404,
@@ -47,4 +48,10 @@ export function httpStatusOf(code: string): number {
   if (exact !== undefined) return exact;
   for (const [pattern, status] of BY_SUFFIX) if (pattern.test(code)) return status;
   return 500;
+}
+
+/** The text of a credex error without its leading `CODE: ` (what goes beside `code` in an answer). */
+export function errorText(e: CredexError): string {
+  const prefix = `${e.code}: `;
+  return e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
 }

@@ -5,7 +5,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { isCredexError } from '@credex/core';
-import { httpStatusOf } from '../errors';
+import { errorText, httpStatusOf } from '../errors';
 
 /** The body of every error response. */
 export interface ErrorBody {
@@ -42,9 +42,7 @@ const SERVER_MESSAGES: Readonly<Record<string, string>> = {
 function classify(err: FastifyError | Error): ErrorBody & { status: number } {
   if (isCredexError(err)) {
     const status = httpStatusOf(err.code);
-    const prefix = `${err.code}: `;
-    const message = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
-    return { status, code: err.code, message, ...(err.details === undefined ? {} : { details: err.details }) };
+    return { status, code: err.code, message: errorText(err), ...(err.details === undefined ? {} : { details: err.details }) };
   }
   const fe = err as FastifyError;
   if (fe.validation !== undefined) {

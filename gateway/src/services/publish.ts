@@ -14,6 +14,7 @@ import { assertUscc, buildMerkleTree, canonicalize, credexError, isCredexError, 
 import type { CatalogueEntry, CreditRecord } from '@credex/schemas';
 import { validate } from '@credex/schemas';
 import type { LedgerClient } from '../ledger/client';
+import { errorText } from '../errors';
 import { LedgerError } from '../ledger/errors';
 import type { AnchorRequest, NewRecord, Store, StoredRecord } from '../store/store';
 
@@ -161,7 +162,7 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
         assertUscc(record.subject);
       } catch (e) {
         if (isCredexError(e)) {
-          throw credexError(e.code, `records[${i}]: ${e.message.slice(e.code.length + 2)}`, { index: i, ...e.details });
+          throw credexError(e.code, `records[${i}]: ${errorText(e)}`, { index: i, ...e.details });
         }
         throw e;
       }

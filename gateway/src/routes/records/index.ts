@@ -5,7 +5,7 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { credexError, isCredexError, normalizeUscc } from '@credex/core';
-import { httpStatusOf } from '../../errors';
+import { errorText, httpStatusOf } from '../../errors';
 import type { PublishInput, PublishProgress, PublishedRecord } from '../../services/publish';
 import { MAX_RECORDS_PER_PUBLISH } from '../../services/publish';
 import type { StoredRecord } from '../../store/store';
@@ -60,7 +60,7 @@ function wantsNdjson(request: FastifyRequest): boolean {
 }
 
 function errorLine(e: unknown): { type: 'error'; code: string; message: string } {
-  if (isCredexError(e) && httpStatusOf(e.code) < 500) return { type: 'error', code: e.code, message: e.message.slice(e.code.length + 2) };
+  if (isCredexError(e) && httpStatusOf(e.code) < 500) return { type: 'error', code: e.code, message: errorText(e) };
   return { type: 'error', code: isCredexError(e) ? e.code : 'INTERNAL', message: 'publish failed; see the gateway log' };
 }
 
