@@ -37,9 +37,17 @@ afterAll(async () => {
 function exec(
   state: StateReader,
   args: string[],
-  opts: { rt?: ChaincodeRuntime; transient?: Map<string, Uint8Array>; inProposal?: Map<string, Uint8Array>; txId?: string } = {},
+  opts: {
+    rt?: ChaincodeRuntime;
+    chaincodeName?: string;
+    transient?: Map<string, Uint8Array>;
+    inProposal?: Map<string, Uint8Array>;
+    txId?: string;
+    isInit?: boolean;
+  } = {},
 ): Promise<SimulationResult & { txId: string; timestamp: { seconds: number; nanos: number } }> {
-  const p = buildProposal({ channelId: CHANNEL, chaincodeName: 'kv', mspId: 'Org1MSP', certPem, args, transient: opts.inProposal });
+  const chaincodeName = opts.chaincodeName ?? 'kv';
+  const p = buildProposal({ channelId: CHANNEL, chaincodeName, mspId: 'Org1MSP', certPem, args, transient: opts.inProposal });
   const txId = opts.txId ?? p.txId;
   return (opts.rt ?? runtime)
     .execute({
@@ -48,6 +56,7 @@ function exec(
       signedProposal: p.signedProposal,
       args: args.map((a) => Buffer.from(a)),
       transient: opts.transient ?? new Map(),
+      ...(opts.isInit === undefined ? {} : { isInit: opts.isInit }),
       state,
       timestamp: p.timestamp,
     })
@@ -82,18 +91,7 @@ describe('chaincode runtime', () => {
   });
 
   it('runs an init invocation as an INIT message, like a peer for an init-required chaincode', async () => {
-    const args = ['Put', 'init-key', 'init-value'];
-    const p = buildProposal({ channelId: CHANNEL, chaincodeName: 'kv', mspId: 'Org1MSP', certPem, args });
-    const r = await runtime.execute({
-      channelId: CHANNEL,
-      txId: p.txId,
-      signedProposal: p.signedProposal,
-      args: args.map((a) => Buffer.from(a)),
-      transient: new Map(),
-      isInit: true,
-      state: new MemoryState(),
-      timestamp: p.timestamp,
-    });
+    const r = await exec(new MemoryState(), ['Put', 'init-key', 'init-value'], { isInit: true });
     expect(r.response.status).toBe(200);
     expect(r.rwset.writes).toEqual([{ key: 'init-key', isDelete: false, value: Buffer.from('init-value') }]);
   });
@@ -393,17 +391,7 @@ describe('the credex chaincode package', () => {
     const rt = createChaincodeRuntime({ chaincodeName: 'credex', chaincodeVersion: '1.0', chaincodeDir: CREDEX_DIR, peerName: 'peer0.credex', mspId: 'GovMSP' });
     await rt.start();
     try {
-      const args = ['participants:ListOrganizations'];
-      const p = buildProposal({ channelId: CHANNEL, chaincodeName: 'credex', mspId: 'Org1MSP', certPem, args });
-      const r = await rt.execute({
-        channelId: CHANNEL,
-        txId: p.txId,
-        signedProposal: p.signedProposal,
-        args: args.map((a) => Buffer.from(a)),
-        transient: new Map(),
-        state: new MemoryState(),
-        timestamp: p.timestamp,
-      });
+      const r = await exec(new MemoryState(), ['participants:ListOrganizations'], { rt, chaincodeName: 'credex' });
       expect(r.response).toMatchObject({ status: 200, message: '' });
       expect(json(r.response.payload)).toEqual([]);
       expect(r.rwset.writes).toEqual([]);
