@@ -46,7 +46,7 @@ export function fail(code: ChaincodeErrorCode, message: string, details?: Record
 }
 
 /** True for errors this chaincode raised on purpose (their message starts with a code). */
-export function isChaincodeError(err: unknown): err is CredexError {
+function isChaincodeError(err: unknown): err is CredexError {
   return err instanceof CredexError;
 }
 

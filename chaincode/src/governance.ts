@@ -17,11 +17,6 @@ export function roleOf(mspId: string): Role | undefined {
   return ROLE_BY_MSP.get(mspId);
 }
 
-/** Every member MSP id, sorted. */
-export function memberMspIds(): string[] {
-  return [...ROLE_BY_MSP.keys()].sort();
-}
-
 // Who may publish which records (DESIGN.md "Who uses it"): government bodies the public
 // records (gov.*), banks the financial ones (fin.*), core enterprises the supply-chain ones (sc.*).
 const PUBLISHER_ROLE_BY_DOMAIN: ReadonlyMap<string, Role> = new Map<string, Role>([

@@ -64,8 +64,6 @@ export type BatchState = LedgerBatch;
 
 export type RecordStatus = LedgerRecord['status'];
 
-export type RecordStatusChange = LedgerRecord['history'][number];
-
 /** anchors:GetRecord (schemas/json/ledger-record.schema.json). */
 export type RecordState = LedgerRecord;
 
@@ -89,8 +87,6 @@ export async function loadRecord(ctx: Context, recordId: string): Promise<Record
 export function withStatus(record: RecordState, status: RecordStatus, at: string, txId: string): RecordState {
   return { ...record, status, history: [...record.history, { status, at, txId }] };
 }
-
-export type ConsentStatus = LedgerConsent['status'];
 
 /** consents:GetConsent (schemas/json/ledger-consent.schema.json). */
 export type ConsentState = LedgerConsent;
