@@ -9,16 +9,16 @@ import { join } from 'node:path';
 import { b64u, newBoxKeyPair, newSigningKeyPair, signStatement, statementId } from '@credex/core';
 import type { Signed } from '@credex/core';
 import type { AccessRequest, Consent } from '@credex/schemas';
-import { buildApp, openStore, parseConfig } from '@credex/gateway';
+import { buildApp, openStore } from '@credex/gateway';
 import type { GatewayConfig, Store } from '@credex/gateway';
 import { startSimNetwork, type SimNetwork } from '@credex/node-sim';
 import type { FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { signAccessRequest } from '../gateway/src/exchange/client';
 import { freePort } from '../scripts/host';
+import { call, simGatewayConfig } from './gateway-harness';
 import { signRequest } from '../gateway/src/exchange/httpsig';
 
-export const STAFF = 'exchange-staff-token-0123456789';
 export const ORGS = ['GovMSP', 'BankMSP', 'Bank2MSP', 'CoreMSP', 'AuditMSP'] as const;
 export type Org = (typeof ORGS)[number];
 
@@ -80,18 +80,8 @@ export async function startWorld(): Promise<ExchangeWorld> {
   let govStore: TamperingStore | undefined;
   const opened: Store[] = [];
   for (const mspId of ORGS) {
-    const org = sim.orgs.get(mspId);
-    if (org === undefined) throw new Error(`no ${mspId} in the sim`);
     const port = await freePort();
-    const config = parseConfig({
-      mspId, host: '127.0.0.1', port, dataDir: join(dir, `gw-${mspId}`), staffTokens: [STAFF],
-      publicUrl: `http://127.0.0.1:${port}`, logLevel: 'warn',
-      keys: { requestKey: newSigningKeyPair(), boxKey: newBoxKeyPair() },
-      ledger: {
-        peerEndpoint: org.peerEndpoint, hostnameOverride: org.hostnameOverride, tlsCaCertPem: org.tlsCaCertPem,
-        certPem: org.identities.client.certPem, keyPem: org.identities.client.keyPem, channel: sim.channel, chaincode: sim.chaincodeName,
-      },
-    });
+    const config = simGatewayConfig(sim, mspId, { dataDir: join(dir, `gw-${mspId}`), port, keys: { requestKey: newSigningKeyPair(), boxKey: newBoxKeyPair() } });
     const real = await openStore(join(config.dataDir, 'store'));
     opened.push(real);
     const store = mspId === 'GovMSP' ? (govStore = tampering(real)) : real;
@@ -112,13 +102,8 @@ export async function startWorld(): Promise<ExchangeWorld> {
 
 /** A staff call to a gateway. */
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the body type
-export async function staff<T = Record<string, unknown>>(g: Gw, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(g.url + path, {
-    method,
-    headers: { authorization: `Bearer ${STAFF}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as T };
+export function staff<T = Record<string, unknown>>(g: Gw, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  return call<T>(g.url, method, path, body);
 }
 
 /** An enterprise with its signing key. */

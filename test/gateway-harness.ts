@@ -30,6 +30,20 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
+/** The configuration of a gateway of organization `mspId` over `sim`, on 127.0.0.1 with {@link STAFF_TOKEN}. */
+export function simGatewayConfig(sim: SimNetwork, mspId: string, o: { dataDir: string; port: number; keys: GatewayConfig['keys'] }): GatewayConfig {
+  const org = sim.orgs.get(mspId);
+  if (org === undefined) throw new Error(`no org ${mspId} in the sim`);
+  return parseConfig({
+    mspId, host: '127.0.0.1', port: o.port, dataDir: o.dataDir, staffTokens: [STAFF_TOKEN],
+    publicUrl: `http://127.0.0.1:${o.port}`, logLevel: 'warn', keys: o.keys,
+    ledger: {
+      peerEndpoint: org.peerEndpoint, hostnameOverride: org.hostnameOverride, tlsCaCertPem: org.tlsCaCertPem,
+      certPem: org.identities.client.certPem, keyPem: org.identities.client.keyPem, channel: sim.channel, chaincode: sim.chaincodeName,
+    },
+  });
+}
+
 export async function startHarness(): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'credex-it-'));
   const sim = await startSimNetwork({ dataDir: join(dir, 'sim') });
@@ -38,21 +52,12 @@ export async function startHarness(): Promise<Harness> {
     dir,
     sim,
     config(mspId, name = mspId, port = 0) {
-      const org = sim.orgs.get(mspId);
-      if (org === undefined) throw new Error(`no org ${mspId} in the sim`);
       let k = keys.get(name);
       if (k === undefined) {
         k = { requestKey: newSigningKeyPair(), boxKey: newBoxKeyPair() };
         keys.set(name, k);
       }
-      return parseConfig({
-        mspId, host: '127.0.0.1', port, dataDir: join(dir, `gw-${name}`), staffTokens: [STAFF_TOKEN],
-        publicUrl: `http://127.0.0.1:${port}`, logLevel: 'warn', keys: k,
-        ledger: {
-          peerEndpoint: org.peerEndpoint, hostnameOverride: org.hostnameOverride, tlsCaCertPem: org.tlsCaCertPem,
-          certPem: org.identities.client.certPem, keyPem: org.identities.client.keyPem, channel: sim.channel, chaincode: sim.chaincodeName,
-        },
-      });
+      return simGatewayConfig(sim, mspId, { dataDir: join(dir, `gw-${name}`), port, keys: k });
     },
     async stop() {
       await sim.stop();
