@@ -79,10 +79,17 @@ export function createCommitFeed(ledger: Ledger): CommitFeed {
   // ledger read. Fabric reports a transaction id's first commit, so a later duplicate is not cached.
   const recent = new Map<string, { code: number; blockNumber: number }>();
   const RECENT_MAX = 20_000;
+  // The latest blocks as decoded at commit, so the followers waiting at the head (every
+  // Deliver and ChaincodeEvents stream) neither read them back from the ledger nor decode them again.
+  const latest = new Map<number, CommittedBlock>();
+  const LATEST_MAX = 4;
 
   const unsubscribe = ledger.onBlock((blockNumber, bytes) => {
+    const committed = parseBlock(bytes);
+    latest.set(blockNumber, committed);
+    latest.delete(blockNumber - LATEST_MAX);
     {
-      for (const tx of parseBlock(bytes).txs) {
+      for (const tx of committed.txs) {
         if (tx.code !== DUPLICATE_TXID && !recent.has(tx.txId)) recent.set(tx.txId, { code: tx.code, blockNumber });
         const waiters = txWaiters.get(tx.txId);
         if (waiters === undefined) continue;
@@ -169,9 +176,13 @@ export function createCommitFeed(ledger: Ledger): CommitFeed {
     let next = start;
     while (!signal.aborted) {
       if (next < ledger.height()) {
-        const bytes = await ledger.getBlock(next);
-        if (bytes === undefined) throw new Error(`block ${next} is missing from the ledger`);
-        yield parseBlock(bytes);
+        const cached = latest.get(next);
+        if (cached !== undefined) yield cached;
+        else {
+          const bytes = await ledger.getBlock(next);
+          if (bytes === undefined) throw new Error(`block ${next} is missing from the ledger`);
+          yield parseBlock(bytes);
+        }
         next += 1;
         continue;
       }
@@ -185,6 +196,7 @@ export function createCommitFeed(ledger: Ledger): CommitFeed {
     follow,
     close: () => {
       unsubscribe();
+      latest.clear();
       for (const resolve of [...heightWaiters]) resolve();
       heightWaiters.clear();
     },
