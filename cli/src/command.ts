@@ -120,6 +120,12 @@ export function int(args: Args, name: string, fallback: number, min = 0, max = N
   return Number(v);
 }
 
+/** A consent id given on the command line (CONSENT_ID_INVALID unless 64 lowercase hex). */
+export function consentIdArg(consentId: string): string {
+  if (!/^[0-9a-f]{64}$/.test(consentId)) throw usageError('CONSENT_ID_INVALID', `a consent id is 64 lowercase hex characters, not '${consentId}'`);
+  return consentId;
+}
+
 /** The --help text of a command. */
 export function helpText(command: Command): string {
   const pos = (command.positionals ?? []).map((p) => (p.optional === true ? `[${p.name}]` : `<${p.name}>`) + (p.variadic === true ? '…' : '')).join(' ');

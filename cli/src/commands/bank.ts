@@ -4,8 +4,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { VerificationReport } from '@credex/gateway';
 import type { Command } from '../command';
-import { required, str } from '../command';
+import { consentIdArg, required, str } from '../command';
 import { CliError, EXIT, usageError } from '../errors';
 import type { GatewayClient } from '../exchange';
 import { DEFAULT_ORG, gatewayClient } from '../exchange';
@@ -14,20 +15,22 @@ import { progressBar } from '../progress';
 import type { ChainView, SavedRecord, Verification } from '../verify';
 import { verifySaved } from '../verify';
 
-/** A verification report per record, as the bank's gateway returns it. */
-interface Report { recordId: string; ok: boolean; status?: string; checks: { name: string; ok: boolean; detail?: string }[] }
-
 /** The bank gateway's answer to POST /v1/fetch (one publisher). */
 interface FetchAnswer {
   publisher: string;
   accessId: string;
   txId: string;
-  records: { record?: SavedRecord['record']; report: Report; batchId?: string; index?: number; proof?: string[]; root?: string }[];
+  records: { record?: SavedRecord['record']; report: VerificationReport; batchId?: string; index?: number; proof?: string[]; root?: string }[];
   notServed: { recordId: string; code: string; message: string }[];
 }
 
 interface ConsentView { consentId: string; subject: string; grantee: string; status: string; statement: { purpose: string; scope: { catalogueEntryIds?: string[]; recordTypes?: string[] } } }
 interface EntryView { entryId: string; publisher: string; recordType: string; status: string }
+
+/** The failed checks of a report, for a table cell. */
+function problems(r: { checks: { name: string; ok: boolean; detail?: string }[] }): string {
+  return r.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail ?? ''}`).join('; ');
+}
 
 function safeName(recordId: string): string {
   return recordId.replace(/[^A-Za-z0-9._-]/g, '_');
@@ -52,8 +55,7 @@ export const fetchCmd: Command = {
   },
   examples: ['credex fetch --consent 3f2a… --out ./xian-records'],
   async run(args, io) {
-    const consentId = required(args, 'consent', 'fetch');
-    if (!/^[0-9a-f]{64}$/.test(consentId)) throw usageError('CONSENT_ID_INVALID', `a consent id is 64 lowercase hex characters, not '${consentId}'`);
+    const consentId = consentIdArg(required(args, 'consent', 'fetch'));
     const out = resolve(io.cwd, required(args, 'out', 'fetch'));
     if (existsSync(out) && !statSync(out).isDirectory()) throw usageError('OUT_INVALID', `${out} exists and is not a directory`);
     const gw = gatewayClient(args, io, DEFAULT_ORG.bank);
@@ -65,7 +67,7 @@ export const fetchCmd: Command = {
     for (const publisher of publishers) answers.push(await gw.request<FetchAnswer>('POST', '/v1/fetch', { consentId, publisher }));
     mkdirSync(out, { recursive: true });
     const files: string[] = [];
-    const reports: (Report & { publisher: string })[] = [];
+    const reports: (VerificationReport & { publisher: string })[] = [];
     for (const a of answers) {
       for (const r of a.records) {
         reports.push({ publisher: a.publisher, ...r.report });
@@ -78,7 +80,7 @@ export const fetchCmd: Command = {
     const accesses = answers.map((a) => ({ publisher: a.publisher, accessId: a.accessId, txId: a.txId }));
     const notServed = answers.flatMap((a) => a.notServed.map((n) => ({ publisher: a.publisher, ...n })));
     writeFileSync(join(out, 'report.json'), JSON.stringify({ consentId, subject: consent.subject, fetchedAt: new Date(io.now()).toISOString(), accesses, reports, notServed }, null, 2) + '\n');
-    const rows = reports.map((r) => [r.recordId, r.publisher, r.ok ? 'verified' : 'FAILED', r.status ?? '', r.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail ?? ''}`).join('; ')]);
+    const rows = reports.map((r) => [r.recordId, r.publisher, r.ok ? 'verified' : 'FAILED', r.status ?? '', problems(r)]);
     const failed = reports.filter((r) => !r.ok);
     if (failed.length > 0) throw new CliError('VERIFICATION_FAILED', `${String(failed.length)} record(s) failed verification and were not saved; see ${join(out, 'report.json')}`, EXIT.REFUSED);
     const human = `Fetched ${String(files.length)} record(s) about ${consent.subject} under consent ${consentId} into ${out}:\n${table(['record', 'publisher', 'verification', 'status', 'problems'], rows)}\n${accesses.map((a) => `  access ${a.accessId} registered by ${a.publisher} in transaction ${a.txId}`).join('\n')}${notServed.length > 0 ? `\nNot served: ${notServed.map((n) => `${n.recordId} (${n.code})`).join(', ')}` : ''}`;
@@ -87,7 +89,7 @@ export const fetchCmd: Command = {
 };
 
 /** Reads what the ledger says about a record, through a gateway's auditor view. */
-export async function chainViewOf(gw: ReturnType<typeof gatewayClient>, recordId: string): Promise<ChainView> {
+async function chainViewOf(gw: GatewayClient, recordId: string): Promise<ChainView> {
   try {
     return await gw.request<ChainView>('GET', `/v1/audit/records/${encodeURIComponent(recordId)}`);
   } catch (e) {
@@ -130,7 +132,7 @@ export const verify: Command = {
       bar.update(i + 1, saved.length);
     }
     bar.finish();
-    const rows = results.map((r) => [r.recordId, r.ok ? 'ok' : 'FAILED', r.status ?? '', r.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail ?? ''}`).join('; ')]);
+    const rows = results.map((r) => [r.recordId, r.ok ? 'ok' : 'FAILED', r.status ?? '', problems(r)]);
     const human = table(['record', 'verification', 'status', 'problems'], rows);
     const failed = results.filter((r) => !r.ok);
     if (failed.length > 0) {

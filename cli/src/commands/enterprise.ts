@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { newSalt, normalizeUscc, signStatement, statementId } from '@credex/core';
 import type { StatementKind } from '@credex/core';
 import type { Args, Command, Io, Outcome } from '../command';
-import { int, list, required, str } from '../command';
+import { consentIdArg, int, list, required, str } from '../command';
 import { usageError } from '../errors';
 import { DEFAULT_ORG, gatewayClient } from '../exchange';
 import { fieldsBlock, short, table } from '../format';
@@ -163,8 +163,7 @@ export const consentRevoke: Command = {
   },
   async run(args, io) {
     const { key, subject } = enterpriseKey(args, io, 'consent revoke');
-    const consentId = args.positionals[0] ?? '';
-    if (!/^[0-9a-f]{64}$/.test(consentId)) throw usageError('CONSENT_ID_INVALID', `a consent id is 64 lowercase hex characters, not '${consentId}'`);
+    const consentId = consentIdArg(args.positionals[0] ?? '');
     const statement = { consentId, subject, nonce: newSalt() };
     const res = await submitSigned<{ txId: string }>(args, io, '/v1/consents/revoke', 'revocation', statement, key);
     return { human: `Consent ${consentId} revoked (撤销授权); transaction ${res.txId}. No further access will be served under it.`, json: res };
