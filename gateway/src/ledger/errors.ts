@@ -28,6 +28,13 @@ export class LedgerError extends CredexError {
 
 const RETRYABLE_COMMIT = new Set(['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT']);
 
+/**
+ * What a Fabric gateway says when its endorsers ran the same proposal against different
+ * committed states (a block committed between their executions): the proposal itself is
+ * fine, and endorsing it again settles it, as an MVCC conflict would.
+ */
+const ENDORSEMENT_MISMATCH = 'ProposalResponsePayloads do not match';
+
 /** Converts anything a fabric-gateway call threw into a {@link LedgerError}. */
 export function toLedgerError(err: unknown, context: { tx: string; txId?: string }): LedgerError {
   if (err instanceof LedgerError) return err;
@@ -43,6 +50,11 @@ export function toLedgerError(err: unknown, context: { tx: string; txId?: string
       if (parsed !== undefined) {
         return new LedgerError(parsed.code, parsed.message, { txId: context.txId, cause: err, details: { tx: context.tx } });
       }
+    }
+    if (err.details.some((d) => d.message.includes(ENDORSEMENT_MISMATCH))) {
+      return new LedgerError('ENDORSEMENT_MISMATCH', `${context.tx}: the endorsers' results differ (the ledger moved between them)`, {
+        txId: context.txId, retryable: true, cause: err,
+      });
     }
     if (err.code === GRPC_DEADLINE_EXCEEDED) {
       return new LedgerError('LEDGER_TIMEOUT', `${context.tx}: the ledger did not answer in time`, { txId: context.txId, retryable: true, cause: err });

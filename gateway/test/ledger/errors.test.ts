@@ -33,4 +33,13 @@ describe('toLedgerError', () => {
     const slow = new EndorseError({ code: GrpcStatus.DEADLINE_EXCEEDED, transactionId: 't', details: [], cause: serviceError(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded') });
     expect(toLedgerError(slow, { tx: 'x' })).toMatchObject({ code: 'LEDGER_TIMEOUT', retryable: true });
   });
+
+  it('makes endorsers that saw different ledger states a retryable ENDORSEMENT_MISMATCH, not a 500', () => {
+    const err = new EndorseError({
+      code: GrpcStatus.ABORTED, transactionId: 'tx4', message: '10 ABORTED: failed to collect enough transaction endorsements, see attached details for more info',
+      details: [{ address: 'peer0.bank:7051', mspId: 'BankMSP', message: 'ProposalResponsePayloads do not match' }],
+      cause: serviceError(GrpcStatus.ABORTED, 'failed'),
+    });
+    expect(toLedgerError(err, { tx: 'access:RecordAccess' })).toMatchObject({ code: 'ENDORSEMENT_MISMATCH', retryable: true });
+  });
 });
