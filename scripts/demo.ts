@@ -17,9 +17,9 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { signingKeyPairFromSeed } from '@credex/core';
-import { run, writeNewKey } from '@credex/cli';
+import { readKey, run, writeNewKey } from '@credex/cli';
 import { fixtureAuthorities, fixtureEnterprises, fixtureFields, fieldsUpToGrade } from '@credex/schemas';
-import { freePortBase, pidAlive } from './host';
+import { freePortBase, liveRun } from './host';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SUBJECT = fixtureEnterprises.subject; // 西安某科技有限公司
@@ -85,10 +85,7 @@ async function must(dataDir: string, args: string[]): Promise<Record<string, unk
 
 /** The exchange running on `dataDir`, if any (npm start writes run.json while it runs). */
 function runningOn(dataDir: string): boolean {
-  const file = join(dataDir, 'run.json');
-  if (!existsSync(file)) return false;
-  const runInfo = JSON.parse(readFileSync(file, 'utf8')) as { pid?: number; state?: string };
-  return runInfo.state === 'ready' && typeof runInfo.pid === 'number' && pidAlive(runInfo.pid);
+  return liveRun(dataDir)?.state === 'ready';
 }
 
 /** Starts an exchange as `npm start` does, in `dataDir`; resolves when it is ready. */
@@ -155,7 +152,7 @@ async function story(dataDir: string, work: string): Promise<void> {
   else {
     expect(reg.stderr.includes('ALREADY_EXISTS'), `registration to succeed or to say ALREADY_EXISTS, got: ${reg.stderr}`);
     const registered = await must(dataDir, ['enterprise', 'show', uscc]);
-    const ours = (JSON.parse(readFileSync(keyFile, 'utf8')) as { publicKey: string }).publicKey;
+    const ours = readKey(keyFile).publicKey;
     if (registered.publicKey !== ours) {
       throw new StepFailed(`${uscc} is registered on this exchange with another key (${String(registered.publicKey)}), so the demo cannot sign for it; run the demo with no exchange running (it starts its own), or on a fresh one (npm start -- --reset)`);
     }

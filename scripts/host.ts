@@ -1,8 +1,10 @@
 /**
  * What scripts, tests and benches ask of the local machine: free ports on 127.0.0.1 (servers
- * listen there only) and whether a process is alive.
+ * listen there only) and whether an exchange is running on a data directory.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 
 /** A port on 127.0.0.1 that was free a moment ago (the system's pick). */
 export function freePort(): Promise<number> {
@@ -47,11 +49,22 @@ export async function freePortBase(): Promise<number> {
 }
 
 /** Whether process `pid` is alive (EPERM: alive, but another user's). */
-export function pidAlive(pid: number): boolean {
+function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * The exchange running on `dataDir`: the run file `npm start` keeps there while it runs
+ * (`run.json`: its pid and state), when that process is alive.
+ */
+export function liveRun(dataDir: string): { pid: number; state?: string } | undefined {
+  const file = join(dataDir, 'run.json');
+  if (!existsSync(file)) return undefined;
+  const run = JSON.parse(readFileSync(file, 'utf8')) as { pid?: number; state?: string };
+  return typeof run.pid === 'number' && pidAlive(run.pid) ? { ...run, pid: run.pid } : undefined;
 }

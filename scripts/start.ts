@@ -26,7 +26,7 @@ import { b64u, newBoxKeyPair, newSigningKeyPair } from '@credex/core';
 import { startSimNetwork } from '@credex/node-sim';
 import type { SimNetwork } from '@credex/node-sim';
 import { fixtureOrgs } from '@credex/schemas';
-import { pidAlive } from './host';
+import { liveRun } from './host';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ORGS = ['GovMSP', 'BankMSP', 'CoreMSP', 'AuditMSP'] as const;
@@ -77,10 +77,8 @@ function options(): Options {
 
 /** Refuses a second exchange on the same data (LevelDB would refuse it less clearly). */
 function claimDataDir(dataDir: string): void {
-  const file = join(dataDir, 'run.json');
-  if (!existsSync(file)) return;
-  const run = JSON.parse(readFileSync(file, 'utf8')) as { pid?: number };
-  if (typeof run.pid === 'number' && run.pid !== process.pid && pidAlive(run.pid)) {
+  const run = liveRun(dataDir);
+  if (run !== undefined && run.pid !== process.pid) {
     fail('ALREADY_RUNNING', `an exchange is already running on ${dataDir} (pid ${String(run.pid)}); stop it with Ctrl-C or kill ${String(run.pid)}`);
   }
 }
