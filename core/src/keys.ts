@@ -5,6 +5,7 @@
  * seed ‖ public key); box keys are x25519 for `nacl.box`. Both travel as base64url without
  * padding.
  */
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import nacl from 'tweetnacl';
 import { credexError } from './errors';
 
@@ -91,4 +92,55 @@ export function newBoxKeyPair(): KeyPairB64u {
 
 function encodePair(pair: nacl.SignKeyPair | nacl.BoxKeyPair): KeyPairB64u {
   return { publicKey: b64u(pair.publicKey), secretKey: b64u(pair.secretKey) };
+}
+
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const KEY_CACHE_LIMIT = 1024;
+const publicKeyObjects = new Map<string, KeyObject>();
+const privateKeyObjects = new Map<string, KeyObject>();
+
+/** A bounded cache whose Map insertion order approximates least-recently-used. */
+function cachedKey(cache: Map<string, KeyObject>, key: string, make: () => KeyObject): KeyObject {
+  const hit = cache.get(key);
+  if (hit !== undefined) {
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const made = make();
+  if (cache.size >= KEY_CACHE_LIMIT) {
+    const oldest = cache.keys().next();
+    if (oldest.done !== true) cache.delete(oldest.value);
+  }
+  cache.set(key, made);
+  return made;
+}
+
+/**
+ * A node:crypto KeyObject (cached) for a base64url raw ed25519 public key, so that servers
+ * verify with node:crypto the keys and signatures tweetnacl makes.
+ *
+ * @throws CredexError `B64_INVALID` or `KEY_INVALID`
+ */
+export function ed25519PublicKeyObject(publicKey: string): KeyObject {
+  return cachedKey(publicKeyObjects, publicKey, () => {
+    const raw = fromB64u(publicKey);
+    if (raw.length !== 32) throw credexError('KEY_INVALID', `an ed25519 public key has 32 bytes, got ${raw.length}`);
+    return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+  });
+}
+
+/**
+ * A node:crypto KeyObject (cached) for a tweetnacl ed25519 secret key (64 bytes: seed ‖ public),
+ * for signing on servers at node:crypto's speed with the same keys.
+ *
+ * @throws CredexError `B64_INVALID` or `KEY_INVALID`
+ */
+export function ed25519PrivateKeyObject(secretKey: string): KeyObject {
+  return cachedKey(privateKeyObjects, secretKey, () => {
+    const raw = fromB64u(secretKey);
+    if (raw.length !== 64) throw credexError('KEY_INVALID', `an ed25519 secret key has 64 bytes, got ${raw.length}`);
+    return createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, raw.subarray(0, 32)]), format: 'der', type: 'pkcs8' });
+  });
 }

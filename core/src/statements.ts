@@ -6,12 +6,12 @@
  * tweetnacl (works in browsers and CLIs); verification uses node:crypto, far faster, for the
  * chaincode and servers. Both produce and accept the same ed25519 keys and signatures.
  */
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { verify } from 'node:crypto';
 import { sha256HexOf } from './digest';
 import nacl from 'tweetnacl';
 import { credexError } from './errors';
 import { canonicalize } from './jcs';
-import { b64u, fromB64u } from './keys';
+import { b64u, ed25519PublicKeyObject, fromB64u } from './keys';
 
 /** The kinds of statement; each has its own domain-separation prefix. */
 export type StatementKind = 'consent' | 'revocation' | 'objection' | 'access-request' | 'key-rotation';
@@ -27,9 +27,6 @@ export interface Signed<T> {
 
 const encoder = new TextEncoder();
 // DER of SubjectPublicKeyInfo {id-Ed25519} up to the 32 raw key bytes (RFC 8410).
-const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-const KEY_CACHE_LIMIT = 1024;
-const keyCache = new Map<string, KeyObject>();
 
 function assertKind(kind: StatementKind): void {
   if (!STATEMENT_KINDS.includes(kind)) {
@@ -77,7 +74,7 @@ export function verifyStatement(kind: StatementKind, body: unknown, signature: s
   try {
     const sig = fromB64u(signature);
     if (sig.length !== 64) return false;
-    return verify(null, statementBytes(kind, body), publicKeyObject(publicKey), sig);
+    return verify(null, statementBytes(kind, body), ed25519PublicKeyObject(publicKey), sig);
   } catch {
     return false;
   }
@@ -92,22 +89,3 @@ export function statementId(kind: StatementKind, body: unknown): string {
   return sha256HexOf(statementText(kind, body));
 }
 
-/** A cached node:crypto KeyObject for a base64url raw ed25519 public key. */
-function publicKeyObject(publicKey: string): KeyObject {
-  const cached = keyCache.get(publicKey);
-  if (cached !== undefined) {
-    // Re-insert so the Map's insertion order approximates least-recently-used.
-    keyCache.delete(publicKey);
-    keyCache.set(publicKey, cached);
-    return cached;
-  }
-  const raw = fromB64u(publicKey);
-  if (raw.length !== 32) throw credexError('KEY_INVALID', `an ed25519 public key has 32 bytes, got ${raw.length}`);
-  const key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
-  if (keyCache.size >= KEY_CACHE_LIMIT) {
-    const oldest = keyCache.keys().next();
-    if (oldest.done !== true) keyCache.delete(oldest.value);
-  }
-  keyCache.set(publicKey, key);
-  return key;
-}

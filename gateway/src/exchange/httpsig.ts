@@ -7,8 +7,8 @@
  * Signing and verifying use node:crypto (thousands per second); keys are tweetnacl's forms
  * (64-byte secret, 32-byte public, base64url), so the same keys sign statements with core.
  */
-import { createHash, createPrivateKey, createPublicKey, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
-import { b64u, credexError, fromB64u } from '@credex/core';
+import { createHash, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { b64u, credexError, ed25519PrivateKeyObject, ed25519PublicKeyObject } from '@credex/core';
 
 /** The components every exchange request signature covers, in this order. */
 export const COVERED_COMPONENTS = ['@method', '@path', 'content-digest'] as const;
@@ -38,38 +38,12 @@ export interface VerifyOptions {
   nonces: NonceRegister;
 }
 
-const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-const KEY_CACHE_LIMIT = 1024;
-const privateKeys = new Map<string, KeyObject>();
-const publicKeys = new Map<string, KeyObject>();
-
-function cached(cache: Map<string, KeyObject>, key: string, make: () => KeyObject): KeyObject {
-  let k = cache.get(key);
-  if (k === undefined) {
-    k = make();
-    if (cache.size >= KEY_CACHE_LIMIT) cache.clear();
-    cache.set(key, k);
-  }
-  return k;
-}
-
 /** A node:crypto private key from a tweetnacl ed25519 secret key (64 bytes: seed ‖ public). */
-export function ed25519PrivateKey(secretKey: string): KeyObject {
-  return cached(privateKeys, secretKey, () => {
-    const raw = fromB64u(secretKey);
-    if (raw.length !== 64) throw credexError('KEY_INVALID', `an ed25519 secret key has 64 bytes, got ${raw.length}`);
-    return createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, raw.subarray(0, 32)]), format: 'der', type: 'pkcs8' });
-  });
-}
+export const ed25519PrivateKey: (secretKey: string) => KeyObject = ed25519PrivateKeyObject;
 
 function ed25519PublicKey(publicKey: string): KeyObject | undefined {
   try {
-    return cached(publicKeys, publicKey, () => {
-      const raw = fromB64u(publicKey);
-      if (raw.length !== 32) throw credexError('KEY_INVALID', 'an ed25519 public key has 32 bytes');
-      return createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' });
-    });
+    return ed25519PublicKeyObject(publicKey);
   } catch {
     return undefined;
   }
