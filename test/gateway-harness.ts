@@ -32,15 +32,12 @@ export interface Harness {
 
 /** The configuration of a gateway of organization `mspId` over `sim`, on 127.0.0.1 with {@link STAFF_TOKEN}. */
 export function simGatewayConfig(sim: SimNetwork, mspId: string, o: { dataDir: string; port: number; keys: GatewayConfig['keys'] }): GatewayConfig {
-  const org = sim.orgs.get(mspId);
-  if (org === undefined) throw new Error(`no org ${mspId} in the sim`);
+  if (!sim.orgs.has(mspId)) throw new Error(`no org ${mspId} in the sim`);
   return parseConfig({
     mspId, host: '127.0.0.1', port: o.port, dataDir: o.dataDir, staffTokens: [STAFF_TOKEN],
     publicUrl: `http://127.0.0.1:${o.port}`, logLevel: 'warn', keys: o.keys,
-    ledger: {
-      peerEndpoint: org.peerEndpoint, hostnameOverride: org.hostnameOverride, tlsCaCertPem: org.tlsCaCertPem,
-      certPem: org.identities.client.certPem, keyPem: org.identities.client.keyPem, channel: sim.channel, chaincode: sim.chaincodeName,
-    },
+    // node-sim's connection profile: endpoint, TLS CA and client identity, as a deployment reads them.
+    ledger: { connectionProfile: sim.connectionProfilePath(mspId) },
   });
 }
 
