@@ -118,7 +118,7 @@ describe('exchange between organizations over node-sim', () => {
     expect(offline.checks.find((c) => c.name === 'merklePath')).toEqual({ name: 'merklePath', ok: true, detail: `to root ${saved.root ?? ''}` });
 
     const p = saved.proof?.[0] ?? '';
-    const flipped = { ...saved, proof: [String.fromCharCode(p.charCodeAt(0) ^ 1) + p.slice(1)] };
+    const flipped = { ...saved, proof: [(parseInt(p.slice(0, 1), 16) ^ 1).toString(16) + p.slice(1)] }; // one bit of the first hex digit
     const bad = verifySaved(flipped, view.body);
     expect(bad.ok).toBe(false);
     expect(bad.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['merklePath']);

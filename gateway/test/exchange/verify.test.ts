@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildMerkleTree, sealRecord, verifyInclusion, type SealedRecord } from '@credex/core';
+import { b64u, buildMerkleTree, fromB64u, sealRecord, verifyInclusion, type SealedRecord } from '@credex/core';
 import { fixtureEnterprises, fixtureRecord, type RecordType } from '@credex/schemas';
 import { reduceToScope } from '../../src/exchange/scope';
 import type { AnchoredBatch, AnchoredRecord, ServedRecord } from '../../src/exchange/types';
@@ -35,9 +35,10 @@ function failing(r: VerificationReport): string[] {
   return r.checks.filter((c) => !c.ok).map((c) => c.name);
 }
 
+/** Flips one bit: of a hex digit's value (so hex stays hex: 'f' → 'e', not 'g'), else of the character. */
 function flip(s: string, at = 0): string {
   const c = s[at] ?? 'a';
-  const flipped = String.fromCharCode(c.charCodeAt(0) ^ 1);
+  const flipped = /^[0-9a-f]$/.test(c) ? (parseInt(c, 16) ^ 1).toString(16) : String.fromCharCode(c.charCodeAt(0) ^ 1);
   return s.slice(0, at) + flipped + s.slice(at + 1);
 }
 
@@ -69,7 +70,11 @@ describe('verifyServedRecord', () => {
     const w = world();
     const s = structuredClone(w.served[0]) as ServedRecord;
     const f = s.record.fields.content as { value: string; salt: string };
-    f.salt = flip(f.salt, 5);
+    // A bit of the salt's bytes, so that it is still a well-formed (base64url) salt: flipping a
+    // character of its text could leave the alphabet ('-' ^ 1 is ',') — another failure.
+    const bytes = fromB64u(f.salt);
+    bytes[5]! ^= 1;
+    f.salt = b64u(bytes);
     expect(failing(verifyOne(s, w, s.record.header.recordId))).toEqual(['leaf', 'merklePath']);
   });
 
