@@ -3,7 +3,7 @@
  * package. Builders take overrides; nonces are fresh unless given, so that fixtures can be
  * submitted more than once without replay errors.
  */
-import { merkleRoot, newSalt, sealRecord, usccCheckChar } from '@credex/core';
+import { buildMerkleTree, newSalt, sealRecord, usccCheckChar } from '@credex/core';
 import type {
   AccessRequest,
   AnchorBatch,
@@ -17,6 +17,7 @@ import type {
   ObjectionResolution,
   OrganizationProfile,
   OrgRole,
+  RecordRef,
   RecordType,
   Revocation,
   SchemaTypes,
@@ -328,43 +329,51 @@ export function fixtureKeyRotation(newPublicKey: string, overrides: Partial<KeyR
   return { uscc: fixtureEnterprises.subject.uscc, newPublicKey, nonce: newSalt(), ...overrides };
 }
 
-/** An anchor batch of leaves (records[i].index = i); the root is the caller's Merkle root. */
+/** An anchor batch as anchors:AnchorBatch takes it: root and size only, and the batch's supersessions if any. */
 export function fixtureAnchorBatch(
   catalogueEntryId: string,
-  leaves: { recordId: string; leafHash: string; supersedes?: string }[],
   root: string,
-  batchId = `batch-${catalogueEntryId}-1`,
+  size: number,
+  options: { batchId?: string; supersessions?: AnchorBatch['supersessions'] } = {},
 ): AnchorBatch {
-  return {
-    batchId,
-    catalogueEntryId,
-    root,
-    size: leaves.length,
-    records: leaves.map((l, index) => ({ ...l, index })),
-  };
+  const { batchId = `batch-${catalogueEntryId}-1`, supersessions = [] } = options;
+  return { batchId, catalogueEntryId, root, size, ...(supersessions.length === 0 ? {} : { supersessions }) };
 }
 
-/** A leaf of an anchored batch: the record's id and leaf hash (and the record it supersedes). */
+/**
+ * A reference to each leaf of a batch (leaves in index order), with its RFC 6962 inclusion
+ * proof against the batch's root (core's buildMerkleTree), and that root.
+ */
+export function fixtureRecordRefs(batchId: string, leaves: readonly { recordId: string; leafHash: string }[]): { root: string; refs: RecordRef[] } {
+  const tree = buildMerkleTree(leaves.map((l) => l.leafHash));
+  const refs = leaves.map((l, index): RecordRef => ({ recordId: l.recordId, batchId, index, leafHash: l.leafHash, proof: tree.proof(index) }));
+  return { root: tree.root, refs };
+}
+
+/** A leaf of an anchored batch: the record's id, leaf hash and reference (and the id of the record it supersedes). */
 export interface FixtureLeaf {
   recordId: string;
   leafHash: string;
+  ref: RecordRef;
   supersedes?: string;
 }
 
 /**
  * `count` fixture records of an entry's type, sealed (core's `sealRecord`) and put in one
- * anchor batch with their Merkle root: the batch as anchors:AnchorBatch takes it, and its leaves.
+ * anchor batch with their Merkle root: the batch as anchors:AnchorBatch takes it, and its leaves
+ * with their references. `supersedes[i]`, when given, is the reference of the record that record
+ * i corrects: its header names it, and the batch lists the supersession.
  * Record ids are `${idPrefix}${i}-${recordType}-${subject}`.
  */
 export function fixtureSealedBatch(
   entry: { entryId: string; recordType: RecordType; subject: string; publisher: string },
-  options: { count?: number; idPrefix?: string; batchId?: string; supersedes?: readonly (string | undefined)[] } = {},
+  options: { count?: number; idPrefix?: string; batchId?: string; supersedes?: readonly (RecordRef | undefined)[] } = {},
 ): { batch: AnchorBatch; leaves: FixtureLeaf[] } {
-  const { count = 2, idPrefix = 'rec', supersedes = [] } = options;
-  const leaves = Array.from({ length: count }, (_, i): FixtureLeaf => {
+  const { count = 2, idPrefix = 'rec', batchId = `batch-${entry.entryId}-1`, supersedes = [] } = options;
+  const sealed = Array.from({ length: count }, (_, i) => {
     const record = fixtureRecord(entry.recordType, entry.subject, { idPrefix: `${idPrefix}${i}` });
-    const replaced = supersedes[i];
-    const sealed = sealRecord(
+    const replaced = supersedes[i]?.recordId;
+    const { leafHash } = sealRecord(
       {
         recordId: record.recordId,
         recordType: entry.recordType,
@@ -376,8 +385,16 @@ export function fixtureSealedBatch(
       },
       record.fields as unknown as Record<string, unknown>,
     );
-    return { recordId: record.recordId, leafHash: sealed.leafHash, ...(replaced === undefined ? {} : { supersedes: replaced }) };
+    return { recordId: record.recordId, leafHash };
   });
-  const batch = fixtureAnchorBatch(entry.entryId, leaves, merkleRoot(leaves.map((l) => l.leafHash)), options.batchId);
-  return { batch, leaves };
+  const { root, refs } = fixtureRecordRefs(batchId, sealed);
+  const leaves = refs.map((ref, i): FixtureLeaf => {
+    const replaced = supersedes[i]?.recordId;
+    return { recordId: ref.recordId, leafHash: ref.leafHash, ref, ...(replaced === undefined ? {} : { supersedes: replaced }) };
+  });
+  const supersessions = refs.flatMap((ref, i) => {
+    const old = supersedes[i];
+    return old === undefined ? [] : [{ record: { recordId: ref.recordId, index: ref.index, leafHash: ref.leafHash, proof: ref.proof }, supersedes: old }];
+  });
+  return { batch: fixtureAnchorBatch(entry.entryId, root, count, { batchId, supersessions }), leaves };
 }

@@ -28,6 +28,7 @@ import objectionResolutionSchema from '../json/objection-resolution.schema.json'
 import objectionSchema from '../json/objection.schema.json' with { type: 'json' };
 import organizationProfileSchema from '../json/organization-profile.schema.json' with { type: 'json' };
 import recordHeaderSchema from '../json/record-header.schema.json' with { type: 'json' };
+import recordRefSchema from '../json/record-ref.schema.json' with { type: 'json' };
 import revocationSchema from '../json/revocation.schema.json' with { type: 'json' };
 import scPaymentPerformanceSchema from '../json/sc.payment-performance.schema.json' with { type: 'json' };
 import scReceivableConfirmationSchema from '../json/sc.receivable-confirmation.schema.json' with { type: 'json' };
@@ -72,6 +73,7 @@ export const schemaDocuments = {
   'objection': frozen(objectionSchema),
   'organization-profile': frozen(organizationProfileSchema),
   'record-header': frozen(recordHeaderSchema),
+  'record-ref': frozen(recordRefSchema),
   'revocation': frozen(revocationSchema),
   'sc.payment-performance': frozen(scPaymentPerformanceSchema),
   'sc.receivable-confirmation': frozen(scReceivableConfirmationSchema),

@@ -111,7 +111,7 @@ export type Ed25519PublicKey = string;
  */
 export type Period = string;
 /**
- * 登记结果 — The result of one access of access:RecordAccess: registered (with its fee and the consent's uses left) or refused (with a stable code), each access of a group on its own.
+ * 登记结果 — The result of one access of access:RecordAccess: registered (with its fee, the consent's uses left and its records' statuses) or refused (with a stable code), each access of a group on its own.
  */
 export type LedgerAccessResult =
   | {
@@ -119,6 +119,16 @@ export type LedgerAccessResult =
       ok: true;
       fee: number;
       usesLeft: number;
+      /**
+       * each record's status on the ledger when the access was registered, sorted by recordId (the serving gateway needs no other read)
+       */
+      records: {
+        recordId: RecordId;
+        /**
+         * active; disputed (an objection by the subject is open, 异议处理中); superseded by a correcting record; withdrawn.
+         */
+        status: 'active' | 'disputed' | 'superseded' | 'withdrawn';
+      }[];
     }
   | {
       accessId: Id;
@@ -162,6 +172,7 @@ export interface SchemaTypes {
   'objection-resolution': ObjectionResolution;
   'organization-profile': OrganizationProfile;
   'record-header': RecordHeader;
+  'record-ref': RecordRef;
   revocation: Revocation;
   'sc.payment-performance': ScPaymentPerformanceFields;
   'sc.receivable-confirmation': ScReceivableConfirmationFields;
@@ -172,7 +183,7 @@ export interface SchemaTypes {
   'signed-revocation': SignedRevocation;
 }
 /**
- * 查询使用登记组 — The argument of access:RecordAccess: accesses registered together in one transaction by the records' publisher (group commit). Each access is checked and registered on its own.
+ * 查询使用登记组 — The argument of access:RecordAccess: accesses registered together in one transaction by the records' publisher (group commit). Each access is checked and registered on its own; its records are named by id and by reference (RecordRef), which the ledger proves against their batches' roots.
  */
 export interface AccessGroup {
   /**
@@ -187,8 +198,33 @@ export interface AccessGroup {
      * @maxItems 10000
      */
     recordIds: RecordId[];
+    /**
+     * a reference to each record of recordIds (the same set), with its inclusion proof against its batch's anchored root
+     *
+     * @minItems 1
+     * @maxItems 10000
+     */
+    records: RecordRef[];
     request: SignedAccessRequest;
   }[];
+}
+/**
+ * 记录引用 — A reference to one anchored record: its batch, its place and leaf hash in the batch, and the RFC 6962 inclusion proof of that leaf against the batch's anchored root (core's verifyInclusion). The ledger keeps batches, not records; a record is proven by this reference. The record id is bound to the leaf hash by the record's header (which the leaf commits to), so whoever holds the record can check it; the ledger cannot.
+ */
+export interface RecordRef {
+  recordId: RecordId;
+  batchId: Id;
+  /**
+   * the leaf's position in its batch (0-based)
+   */
+  index: number;
+  leafHash: Sha256Hex;
+  /**
+   * the RFC 6962 inclusion path from the leaf to the batch root, bottom up
+   *
+   * @maxItems 64
+   */
+  proof: Sha256Hex[];
 }
 /**
  * 已签名的查询请求 — An access request with the grantee organization's requestKey signature over statementBytes('access-request', statement).
@@ -213,7 +249,7 @@ export interface AccessRequest {
   created: Timestamp;
 }
 /**
- * 批次锚定 — A batch of records of one catalogue entry anchored by its Merkle root (RFC 6962 hashing); records[i] has index i and size equals records.length (checked by the chaincode).
+ * 批次锚定 — The argument of anchors:AnchorBatch: a batch of records of one catalogue entry, anchored by its RFC 6962 Merkle root and size only (no per-record data). A record of the batch that supersedes (corrects) an earlier record is listed in supersessions with its inclusion proof against this root and a reference to the record it supersedes.
  */
 export interface AnchorBatch {
   batchId: Id;
@@ -221,14 +257,25 @@ export interface AnchorBatch {
   root: Sha256Hex;
   size: number;
   /**
-   * @minItems 1
-   * @maxItems 10000
+   * @maxItems 100
    */
-  records: {
-    recordId: RecordId;
-    leafHash: Sha256Hex;
-    index: number;
-    supersedes?: RecordId;
+  supersessions?: {
+    /**
+     * the new record of this batch, proven against this batch's root
+     */
+    record: {
+      recordId: RecordId;
+      index: number;
+      leafHash: Sha256Hex;
+      /**
+       * @maxItems 64
+       */
+      proof: Sha256Hex[];
+    };
+    /**
+     * the earlier record it supersedes
+     */
+    supersedes: RecordRef;
   }[];
 }
 /**
@@ -765,7 +812,17 @@ export interface LedgerAccess {
   grantee: OrgId;
   publisher: OrgId;
   purpose: string;
+  /**
+   * sorted
+   */
   recordIds: RecordId[];
+  /**
+   * each record with its batch, sorted by recordId: from an access to each record's anchor
+   */
+  records: {
+    recordId: RecordId;
+    batchId: Id;
+  }[];
   catalogueEntryIds: Id[];
   /**
    * sum of pricePerAccess of the distinct catalogue entries of the records, in fen

@@ -9,8 +9,10 @@ import {
   newBoxKeyPair,
   newSigningKeyPair,
   sealRecord,
+  sha256Hex,
   signStatement,
   statementId,
+  verifyInclusion,
   verifyStatement,
 } from '@credex/core';
 import {
@@ -29,6 +31,7 @@ import {
   fixtureOrganization,
   fixtureOrgs,
   fixtureRecord,
+  fixtureRecordRefs,
   fixtureRecords,
   fixtureRevocation,
   fixtureSealedBatch,
@@ -110,6 +113,7 @@ describe('fixtures', () => {
           accessId: 'acc-1',
           consentId,
           recordIds: request.recordIds,
+          records: fixtureRecordRefs('batch-1', request.recordIds.map((recordId, i) => ({ recordId, leafHash: sha256Hex(String(i)) }))).refs,
           request: { statement: request, signature: signStatement('access-request', request, bankKey.secretKey) },
         },
       ],
@@ -157,32 +161,44 @@ describe('fixtures', () => {
     expect(isValid('disclosed-record', shortSalt)).toBe(false);
   });
 
-  it('an anchor batch of sealed fixture records validates', () => {
+  it('an anchor batch of sealed fixture records validates; each reference proves its leaf against the root', () => {
     const entry = fixtureCatalogueEntry();
     const leaves = fixtureRecords().map(({ fields, ...header }) => {
       const sealed = sealRecord({ ...header, publisher: entry.publisher, catalogueEntryId: entry.entryId }, { ...fields });
       expect(sealed.leafHash).toBe(leafHash(sealed.header, sealed.fieldDigests));
       return { recordId: header.recordId, leafHash: sealed.leafHash };
     });
-    const batch = fixtureAnchorBatch(
-      entry.entryId,
-      leaves,
-      merkleRoot(leaves.map((l) => l.leafHash)),
-    );
+    const { root, refs } = fixtureRecordRefs('b-7', leaves);
+    expect(root).toBe(merkleRoot(leaves.map((l) => l.leafHash)));
+    const batch = fixtureAnchorBatch(entry.entryId, root, leaves.length, { batchId: 'b-7' });
     expect(validate('anchor-batch', batch)).toBe(batch);
-    expect(batch.records.map((r) => r.index)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(batch).toEqual({ batchId: 'b-7', catalogueEntryId: entry.entryId, root, size: 7 });
+    expect(refs.map((r) => [r.recordId, r.batchId, r.index])).toEqual(leaves.map((l, i) => [l.recordId, 'b-7', i]));
+    for (const ref of refs) {
+      expect(validate('record-ref', ref)).toBe(ref);
+      expect(verifyInclusion(ref.leafHash, ref.index, batch.size, ref.proof, root)).toBe(true);
+    }
+    expect(isValid('record-ref', { ...refs[0], proof: Array.from({ length: 65 }, () => root) })).toBe(false);
+    expect(isValid('anchor-batch', { ...batch, records: [] })).toBe(false);
+    expect(isValid('anchor-batch', { ...batch, size: 10_001 })).toBe(false);
   });
 
-  it('a sealed batch: one leaf per fixture record, the root is their Merkle root, supersedes carried', () => {
+  it('a sealed batch: one leaf per fixture record with its reference, the root is their Merkle root, supersessions listed', () => {
     const entry = fixtureEntryDraft({ recordType: 'gov.admin-penalty', publisher: 'GovMSP' });
     expect(entry).not.toHaveProperty('status');
     expect(entry).not.toHaveProperty('createdAt');
-    const { batch, leaves } = fixtureSealedBatch(entry, { count: 3, idPrefix: 'x', batchId: 'b-1', supersedes: [undefined, 'old-1'] });
+    const old = fixtureSealedBatch(entry, { count: 2, idPrefix: 'o', batchId: 'b-0' }).leaves[1]!.ref;
+    const { batch, leaves } = fixtureSealedBatch(entry, { count: 3, idPrefix: 'x', batchId: 'b-1', supersedes: [undefined, old] });
     expect(validate('anchor-batch', batch)).toBe(batch);
     expect(batch).toMatchObject({ batchId: 'b-1', catalogueEntryId: entry.entryId, size: 3, root: merkleRoot(leaves.map((l) => l.leafHash)) });
     // Salts are fresh, so the leaf is checked by its id and shape; the root binds the leaves.
     expect(leaves.map((l) => l.recordId)).toEqual([0, 1, 2].map((i) => fixtureRecord('gov.admin-penalty', entry.subject, { idPrefix: `x${i}` }).recordId));
-    expect(leaves[1]).toEqual({ recordId: leaves[1]?.recordId, leafHash: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown, supersedes: 'old-1' });
-    expect(batch.records.map((r) => [r.index, r.supersedes])).toEqual([[0, undefined], [1, 'old-1'], [2, undefined]]);
+    expect(leaves.map((l) => l.supersedes)).toEqual([undefined, old.recordId, undefined]);
+    for (const [i, leaf] of leaves.entries()) {
+      expect(leaf.ref).toMatchObject({ recordId: leaf.recordId, batchId: 'b-1', index: i, leafHash: leaf.leafHash });
+      expect(verifyInclusion(leaf.leafHash, i, 3, leaf.ref.proof, batch.root)).toBe(true);
+    }
+    const { recordId, index, leafHash: hash, proof } = leaves[1]!.ref;
+    expect(batch.supersessions).toEqual([{ record: { recordId, index, leafHash: hash, proof }, supersedes: old }]);
   });
 });
