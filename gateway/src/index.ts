@@ -11,7 +11,7 @@ export type { LedgerClient, LedgerEvent, LedgerDeadlines } from './ledger/client
 export { verifyBlockChain, blockHeaderHash, blockDataHash, transactionCodes } from './ledger/blockchain';
 export type { ChainCheck } from './ledger/blockchain';
 export { openStore } from './store/store';
-export type { Store, StoredRecord, StoredBatch, AnchorRequest, NewRecord } from './store/store';
+export type { Store, StoredRecord, StoredBatch, AnchorRequest, NewRecord, RecordRef, Supersession } from './store/store';
 export { createPublisher, MAX_RECORDS_PER_PUBLISH } from './services/publish';
 export type { Publisher, PublishInput, PublishedRecord, PublishProgress } from './services/publish';
 export { createRegistry } from './services/registry';

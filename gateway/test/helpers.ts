@@ -7,14 +7,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { credexError, merkleRoot, newBoxKeyPair, newSigningKeyPair } from '@credex/core';
+import { credexError, newBoxKeyPair, newSigningKeyPair, verifyInclusion } from '@credex/core';
 import type { CatalogueEntry } from '@credex/schemas';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app';
 import type { GatewayConfig } from '../src/config';
 import type { LedgerClient, LedgerEvent } from '../src/ledger/client';
 import { LedgerError } from '../src/ledger/errors';
-import type { AnchorRequest, Store } from '../src/store/store';
+import type { AnchorRequest, RecordRef, Store } from '../src/store/store';
 import { openStore } from '../src/store/store';
 
 export const STAFF_TOKEN = 'staff-token-0123456789abcdef';
@@ -26,6 +26,7 @@ export class FakeLedger implements LedgerClient {
   readonly calls: Call[] = [];
   readonly entries = new Map<string, CatalogueEntry>();
   readonly batches = new Map<string, Record<string, unknown>>();
+  /** Record status keys, by `batchId \0 recordId`, written lazily as the chaincode does. */
   readonly records = new Map<string, Record<string, unknown>>();
   readonly orgs = new Map<string, Record<string, unknown>>();
   /** Failures to raise on the next submits of a transaction: thrown before (lost) or after committing. */
@@ -105,16 +106,18 @@ export class FakeLedger implements LedgerClient {
         if (entry === undefined) throw credexError('ENTRY_UNKNOWN', 'no entry');
         if (entry.publisher !== this.mspId) throw credexError('FORBIDDEN', 'not your entry');
         if (this.batches.has(batch.batchId)) throw credexError('ALREADY_EXISTS', `batch ${batch.batchId} is already anchored`);
-        if (merkleRoot(batch.records.map((r) => r.leafHash)) !== batch.root) throw credexError('BATCH_INVALID', 'root mismatch');
-        for (const r of batch.records) if (this.records.has(r.recordId)) throw credexError('RECORD_EXISTS', `record ${r.recordId} is already anchored`);
         const now = new Date().toISOString();
-        for (const r of batch.records) {
-          this.records.set(r.recordId, {
-            ...r, batchId: batch.batchId, publisher: this.mspId, subject: entry.subject, recordType: entry.recordType,
-            catalogueEntryId: entry.entryId, status: 'active', history: [{ status: 'active', at: now, txId }],
+        const stored = { batchId: batch.batchId, catalogueEntryId: entry.entryId, publisher: this.mspId, subject: entry.subject, recordType: entry.recordType, root: batch.root, size: batch.size, anchoredAt: now, txId };
+        for (const s of batch.supersessions ?? []) {
+          if (!verifyInclusion(s.record.leafHash, s.record.index, batch.size, s.record.proof, batch.root)) throw credexError('RECORD_PROOF_INVALID', 'supersession proof');
+          const old = this.#resolve(s.supersedes);
+          if (old.status === 'superseded' || old.status === 'withdrawn') throw credexError('SUPERSESSION_INVALID', `record ${s.supersedes.recordId} is ${old.status}`);
+          this.records.set(`${s.supersedes.batchId}\u0000${s.supersedes.recordId}`, { ...old, status: 'superseded', supersededBy: s.record.recordId });
+          this.records.set(`${batch.batchId}\u0000${s.record.recordId}`, {
+            recordId: s.record.recordId, index: s.record.index, leafHash: s.record.leafHash, batchId: batch.batchId, publisher: this.mspId, subject: entry.subject, recordType: entry.recordType,
+            catalogueEntryId: entry.entryId, status: 'active', supersedes: s.supersedes.recordId, history: [{ status: 'active', at: now, txId }],
           });
         }
-        const stored = { batchId: batch.batchId, catalogueEntryId: entry.entryId, publisher: this.mspId, root: batch.root, size: batch.size, anchoredAt: now, txId };
         this.batches.set(batch.batchId, stored);
         return stored;
       }
@@ -126,6 +129,24 @@ export class FakeLedger implements LedgerClient {
     }
   }
 
+  /** The chaincode's resolveRecord: the ref proven against its batch, then its status key or the record as anchored. */
+  #resolve(ref: RecordRef): Record<string, unknown> & { status: string } {
+    const batch = this.batches.get(ref.batchId);
+    if (batch === undefined) throw credexError('RECORD_UNKNOWN', `no batch ${ref.batchId}`);
+    if (ref.index >= (batch.size as number) || !verifyInclusion(ref.leafHash, ref.index, batch.size as number, ref.proof, batch.root as string)) {
+      throw credexError('RECORD_PROOF_INVALID', `record ${ref.recordId} is not at index ${ref.index} of batch ${ref.batchId}`);
+    }
+    const status = this.records.get(`${ref.batchId}\u0000${ref.recordId}`);
+    if (status !== undefined) {
+      if (status.leafHash !== ref.leafHash || status.index !== ref.index) throw credexError('RECORD_PROOF_INVALID', 'status key differs');
+      return JSON.parse(JSON.stringify(status)) as Record<string, unknown> & { status: string };
+    }
+    return {
+      recordId: ref.recordId, batchId: ref.batchId, index: ref.index, leafHash: ref.leafHash, publisher: batch.publisher, subject: batch.subject,
+      recordType: batch.recordType, catalogueEntryId: batch.catalogueEntryId, status: 'active', history: [{ status: 'active', at: batch.anchoredAt, txId: batch.txId }],
+    };
+  }
+
   #query(contract: string, tx: string, args: string[]): unknown {
     const id = args[0] ?? '';
     const found = <V>(v: V | undefined, code: string): V => v ?? (() => { throw credexError(code, `${id} not found`); })();
@@ -133,7 +154,7 @@ export class FakeLedger implements LedgerClient {
       case 'catalogue:GetEntry': return found(this.entries.get(id), 'ENTRY_UNKNOWN');
       case 'catalogue:ListByPublisher': return [...this.entries.values()].filter((e) => e.publisher === id);
       case 'anchors:GetBatch': return found(this.batches.get(id), 'NOT_FOUND');
-      case 'anchors:GetRecord': return found(this.records.get(id), 'RECORD_UNKNOWN');
+      case 'anchors:GetRecord': return this.#resolve(JSON.parse(id) as RecordRef);
       case 'participants:GetOrganization': return found(this.orgs.get(id), 'ORG_UNKNOWN');
       case 'access:ListBySubject': return [];
       default: throw credexError('NOT_IMPLEMENTED', `the fake ledger has no ${contract}:${tx}`);

@@ -1,6 +1,7 @@
 /**
  * Publishing: validate → seal (salted field digests, leaf) → Merkle batch → one atomic store
- * write (records unanchored + outbox entry) → AnchorBatch → mark anchored → respond.
+ * write (records unanchored + outbox entry) → one AnchorBatch (root and size only, however many
+ * records) → mark anchored → respond.
  *
  * Crash safety: what the store holds but the ledger does not is in the outbox; the outbox is
  * replayed at start and periodically. A batch whose AnchorBatch already committed (the
@@ -16,12 +17,13 @@ import { validate } from '@credex/schemas';
 import type { LedgerClient } from '../ledger/client';
 import { errorText } from '../errors';
 import { LedgerError } from '../ledger/errors';
-import type { AnchorRequest, NewRecord, Store, StoredRecord } from '../store/store';
+import type { AnchorRequest, NewRecord, RecordRef, Store, StoredRecord, Supersession } from '../store/store';
+import { refOf } from '../store/store';
 
-/** At most this many records per publish request. */
+/** At most this many records per publish request (and per AnchorBatch). */
 export const MAX_RECORDS_PER_PUBLISH = 10_000;
-// The chaincode accepts AnchorBatch arguments up to 1 MiB; stay well below.
-const MAX_ANCHOR_ARGUMENT_BYTES = 900 * 1024;
+/** At most this many records of one publish may supersede earlier ones (anchor-batch `supersessions`). */
+export const MAX_SUPERSESSIONS_PER_PUBLISH = 100;
 
 /** What a publisher's staff posts. */
 export interface PublishInput {
@@ -49,15 +51,24 @@ export interface PublishProgress {
   total: number;
 }
 
+/** Options of one publish. */
+export interface PublishOptions {
+  /** Every record of this publish supersedes this record of ours (an objection's correction). */
+  supersedes?: string;
+  onProgress?: (p: PublishProgress) => void;
+  log?: FastifyBaseLogger;
+}
+
 /** The publishing service of one gateway. */
 export interface Publisher {
   /**
-   * Publishes records of one catalogue entry; idempotent per recordId.
+   * Publishes records of one catalogue entry in one anchored batch; idempotent per recordId.
    *
-   * @throws CredexError SCHEMA_INVALID / USCC_INVALID / RECORD_TYPE_MISMATCH / SUBJECT_MISMATCH
-   *   (400), RECORD_CONFLICT (409), FORBIDDEN, ENTRY_RETIRED, chaincode codes, LEDGER_* codes
+   * @throws CredexError SCHEMA_INVALID / USCC_INVALID / RECORD_TYPE_MISMATCH / SUBJECT_MISMATCH /
+   *   RECORDS_TOO_MANY / SUPERSESSIONS_TOO_MANY (400), RECORD_CONFLICT (409), SUPERSEDED_UNKNOWN (404),
+   *   FORBIDDEN, ENTRY_RETIRED, chaincode codes, LEDGER_* codes
    */
-  publish(input: PublishInput, opts?: { supersedes?: string; onProgress?: (p: PublishProgress) => void; log?: FastifyBaseLogger }): Promise<PublishedRecord[]>;
+  publish(input: PublishInput, opts?: PublishOptions): Promise<PublishedRecord[]>;
   /** Anchors every stored but unanchored batch; returns how many were anchored. */
   replayOutbox(log: FastifyBaseLogger): Promise<number>;
   /** Waits for the anchors under way (before the store closes). */
@@ -75,12 +86,15 @@ interface OnChainBatch {
   txId: string;
 }
 
-/** Creates the publisher of organization `mspId`; `recordsPerAnchor` caps the records of one AnchorBatch. */
-export function createPublisher(deps: { mspId: string; ledger: LedgerClient; store: Store; recordsPerAnchor?: number }): Publisher {
+interface Anchored {
+  txId: string;
+  blockNumber: number;
+}
+
+/** Creates the publisher of organization `mspId`. */
+export function createPublisher(deps: { mspId: string; ledger: LedgerClient; store: Store }): Publisher {
   const { mspId, ledger, store } = deps;
-  // Measured here: 1,000 per transaction anchors no faster than the 1 MiB argument limit allows (~5,000).
-  const recordsPerAnchor = deps.recordsPerAnchor ?? MAX_RECORDS_PER_PUBLISH;
-  const anchoring = new Map<string, Promise<void>>();
+  const anchoring = new Map<string, Promise<Anchored>>();
   let writeLock: Promise<unknown> = Promise.resolve();
 
   /** Runs `fn` after every earlier call has finished: the check-then-write of record ids. */
@@ -99,20 +113,21 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
     }
   }
 
-  async function anchorOnce(request: AnchorRequest, log?: FastifyBaseLogger): Promise<void> {
+  async function anchorOnce(request: AnchorRequest, log?: FastifyBaseLogger): Promise<Anchored> {
     try {
       const { txId, blockNumber } = await ledger.submit('anchors', 'AnchorBatch', canonicalize(request));
       await store.markAnchored(request.batchId, txId, blockNumber);
       log?.info({ txId, batchId: request.batchId, size: request.size, blockNumber }, 'batch anchored');
+      return { txId, blockNumber };
     } catch (e) {
       if (!(e instanceof LedgerError)) throw e;
       // The batch may have committed although we did not hear so (a lost response, a crash).
-      if (e.retryable || e.code === 'ALREADY_EXISTS' || e.code === 'RECORD_EXISTS') {
+      if (e.retryable || e.code === 'ALREADY_EXISTS') {
         const onChain = await findOnChain(request.batchId).catch(() => undefined);
         if (onChain?.root === request.root) {
           await store.markAnchored(request.batchId, onChain.txId, -1);
           log?.info({ txId: onChain.txId, batchId: request.batchId }, 'batch found anchored on chain');
-          return;
+          return { txId: onChain.txId, blockNumber: -1 };
         }
       }
       if (!e.retryable) {
@@ -125,7 +140,7 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
   }
 
   /** Anchors a stored batch; concurrent callers for one batch share one attempt. */
-  function anchor(request: AnchorRequest, log?: FastifyBaseLogger): Promise<void> {
+  function anchor(request: AnchorRequest, log?: FastifyBaseLogger): Promise<Anchored> {
     let running = anchoring.get(request.batchId);
     if (running === undefined) {
       running = anchorOnce(request, log).finally(() => anchoring.delete(request.batchId));
@@ -154,7 +169,7 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
   }
 
   function prepare(input: PublishInput, entry: CatalogueEntry, supersedes?: string): PreparedRecord[] {
-    const prepared: PreparedRecord[] = [];
+    const prepared: PreparedRecord[] = new Array<PreparedRecord>(input.records.length);
     input.records.forEach((raw, i) => {
       let record: CreditRecord;
       try {
@@ -173,7 +188,7 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
         throw credexError('SUBJECT_MISMATCH', `records[${i}] is about ${record.subject}, entry ${entry.entryId} about ${entry.subject}`, { index: i });
       }
       if (supersedes !== undefined) record = { ...record, supersedes };
-      prepared.push({ record, contentHash: sha256Hex(canonicalize({ catalogueEntryId: input.catalogueEntryId, record })) });
+      prepared[i] = { record, contentHash: sha256Hex(canonicalize({ catalogueEntryId: input.catalogueEntryId, record })) };
     });
     return prepared;
   }
@@ -191,41 +206,35 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
     return sealRecord(header, record.fields as unknown as Record<string, unknown>);
   }
 
-  /** Splits sealed records into batches whose AnchorBatch argument stays under the chaincode's limit. */
-  function chunk(sealed: SealedRecord[]): SealedRecord[][] {
-    const chunks: SealedRecord[][] = [];
-    let current: SealedRecord[] = [];
-    let bytes = 0;
-    for (const s of sealed) {
-      const size = 120 + s.header.recordId.length + (s.header.supersedes?.length ?? 0);
-      if (current.length > 0 && (bytes + size > MAX_ANCHOR_ARGUMENT_BYTES || current.length >= recordsPerAnchor)) {
-        chunks.push(current);
-        current = [];
-        bytes = 0;
-      }
-      current.push(s);
-      bytes += size;
+  /** The ids already published, after checking each was published with the same content. */
+  async function publishedBefore(ids: string[], unique: Map<string, PreparedRecord>): Promise<Set<string>> {
+    const hashes = await store.contentHashes(ids);
+    const conflicts = ids.filter((id, i) => hashes[i] !== undefined && hashes[i] !== unique.get(id)?.contentHash);
+    if (conflicts.length > 0) {
+      throw credexError('RECORD_CONFLICT', `${conflicts.length} record id(s) were published before with other content; correct a record by superseding it`, { recordIds: conflicts.slice(0, 100) });
     }
-    if (current.length > 0) chunks.push(current);
-    return chunks;
+    return new Set(ids.filter((_, i) => hashes[i] !== undefined));
   }
 
-  function toPublished(r: StoredRecord, size: number): PublishedRecord {
-    if (!r.anchored || r.txId === undefined) {
-      throw credexError('RECORD_UNANCHORED', `record ${r.sealed.header.recordId} is not anchored yet`);
+  /** The RecordRefs of the records our new records supersede (they must be ours, so in our store). */
+  async function supersededRefs(sealed: SealedRecord[]): Promise<Map<string, RecordRef>> {
+    const ids = [...new Set(sealed.flatMap((s) => (s.header.supersedes === undefined ? [] : [s.header.supersedes])))];
+    if (ids.length === 0) return new Map();
+    if (sealed.filter((s) => s.header.supersedes !== undefined).length > MAX_SUPERSESSIONS_PER_PUBLISH) {
+      throw credexError('SUPERSESSIONS_TOO_MANY', `at most ${MAX_SUPERSESSIONS_PER_PUBLISH} records of one publish may supersede earlier ones`);
     }
-    const out: PublishedRecord = {
-      recordId: r.sealed.header.recordId, leafHash: r.sealed.leafHash, batchId: r.batchId, index: r.index, size,
-      proof: r.proof, root: r.root, txId: r.txId,
-    };
-    if (r.blockNumber !== undefined && r.blockNumber >= 0) out.blockNumber = r.blockNumber;
-    return out;
+    const stored = await store.getRecords(ids);
+    const refs = new Map<string, RecordRef>();
+    ids.forEach((id, i) => {
+      const r = stored[i];
+      if (r === undefined) throw credexError('SUPERSEDED_UNKNOWN', `record ${id} is not one of this gateway's records, so it cannot be superseded here`, { recordId: id });
+      if (!r.anchored) throw credexError('RECORD_UNANCHORED', `record ${id} is not anchored yet, so it cannot be superseded yet`, { recordId: id });
+      refs.set(id, refOf(r));
+    });
+    return refs;
   }
 
-  async function publish(
-    input: PublishInput,
-    opts: { supersedes?: string; onProgress?: (p: PublishProgress) => void; log?: FastifyBaseLogger } = {},
-  ): Promise<PublishedRecord[]> {
+  async function publish(input: PublishInput, opts: PublishOptions = {}): Promise<PublishedRecord[]> {
     const total = input.records.length;
     if (total === 0 || total > MAX_RECORDS_PER_PUBLISH) {
       throw credexError('RECORDS_TOO_MANY', `a publish holds 1 to ${MAX_RECORDS_PER_PUBLISH} records, not ${total}`);
@@ -233,87 +242,76 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
     const progress = (phase: PublishProgress['phase'], done: number): void => opts.onProgress?.({ phase, done, total });
     const entry = await loadEntry(input.catalogueEntryId);
     const prepared = prepare(input, entry, opts.supersedes);
+    const unique = new Map<string, PreparedRecord>();
+    for (const p of prepared) {
+      const seen = unique.get(p.record.recordId);
+      if (seen !== undefined && seen.contentHash !== p.contentHash) {
+        throw credexError('RECORD_CONFLICT', `record ${p.record.recordId} appears twice with different content`, { recordIds: [p.record.recordId] });
+      }
+      unique.set(p.record.recordId, p);
+    }
+    const ids = [...unique.keys()];
     progress('validated', total);
 
-    const { requests, ids, earlier, placed } = await exclusively(async () => {
-      const unique = new Map<string, PreparedRecord>();
-      for (const p of prepared) {
-        const seen = unique.get(p.record.recordId);
-        if (seen !== undefined && seen.contentHash !== p.contentHash) {
-          throw credexError('RECORD_CONFLICT', `record ${p.record.recordId} appears twice with different content`, { recordIds: [p.record.recordId] });
-        }
-        unique.set(p.record.recordId, p);
-      }
-      const ids = [...unique.keys()];
-      const hashes = await store.contentHashes(ids);
-      const conflicts = ids.filter((id, i) => hashes[i] !== undefined && hashes[i] !== unique.get(id)?.contentHash);
-      if (conflicts.length > 0) {
-        throw credexError('RECORD_CONFLICT', `${conflicts.length} record id(s) were published before with other content; correct a record by superseding it`, { recordIds: conflicts.slice(0, 100) });
-      }
-      const fresh = ids.filter((_, i) => hashes[i] === undefined).map((id) => unique.get(id) as PreparedRecord);
-      const earlier = ids.filter((_, i) => hashes[i] !== undefined);
-      const sealed = fresh.map((p) => seal(p.record, input.catalogueEntryId));
-      progress('sealed', total);
-      const requests: AnchorRequest[] = [];
-      const placed = new Map<string, PublishedRecord>();
-      const records: NewRecord[] = [];
-      const createdAt = new Date().toISOString();
-      for (const part of chunk(sealed)) {
-        const tree = buildMerkleTree(part.map((s) => s.leafHash));
-        const batchId = `${mspId}.${Date.now().toString(36)}.${tree.root.slice(0, 16)}`;
-        requests.push({
-          batchId, catalogueEntryId: input.catalogueEntryId, root: tree.root, size: part.length,
-          records: part.map((s, index) => ({
-            recordId: s.header.recordId, leafHash: s.leafHash, index,
-            ...(s.header.supersedes === undefined ? {} : { supersedes: s.header.supersedes }),
-          })),
-        });
-        part.forEach((s, index) => {
-          const contentHash = unique.get(s.header.recordId)?.contentHash ?? '';
-          const proof = tree.proof(index);
-          records.push({ sealed: s, batchId, index, proof, contentHash });
-          placed.set(s.header.recordId, { recordId: s.header.recordId, leafHash: s.leafHash, batchId, index, size: part.length, proof, root: tree.root, txId: '' });
-        });
-      }
-      if (requests.length > 0) await store.putBatches(requests, records, createdAt);
-      return { requests, ids, earlier, placed };
+    // Sealing is the costly part: done outside the lock, for the ids not published before.
+    const before = await publishedBefore(ids, unique);
+    let sealed = ids.filter((id) => !before.has(id)).map((id) => seal((unique.get(id) as PreparedRecord).record, input.catalogueEntryId));
+    progress('sealed', total);
+    const refs = await supersededRefs(sealed);
+
+    const placed = new Map<string, PublishedRecord>();
+    const request = await exclusively(async () => {
+      // Checked again under the lock: a concurrent publish may have stored some of these ids since.
+      const raced = await publishedBefore(sealed.map((s) => s.header.recordId), unique);
+      if (raced.size > 0) sealed = sealed.filter((s) => !raced.has(s.header.recordId));
+      if (sealed.length === 0) return undefined;
+      const tree = buildMerkleTree(sealed.map((s) => s.leafHash));
+      const batchId = `${mspId}.${Date.now().toString(36)}.${tree.root.slice(0, 16)}`;
+      const records: NewRecord[] = new Array<NewRecord>(sealed.length);
+      const supersessions: Supersession[] = [];
+      sealed.forEach((s, index) => {
+        const recordId = s.header.recordId;
+        const proof = tree.proof(index);
+        records[index] = { sealed: s, batchId, index, proof, contentHash: (unique.get(recordId) as PreparedRecord).contentHash };
+        placed.set(recordId, { recordId, leafHash: s.leafHash, batchId, index, size: sealed.length, proof, root: tree.root, txId: '' });
+        const old = s.header.supersedes === undefined ? undefined : refs.get(s.header.supersedes);
+        if (old !== undefined) supersessions.push({ record: { recordId, index, leafHash: s.leafHash, proof }, supersedes: old });
+      });
+      const anchorRequest: AnchorRequest = { batchId, catalogueEntryId: input.catalogueEntryId, root: tree.root, size: sealed.length };
+      if (supersessions.length > 0) anchorRequest.supersessions = supersessions;
+      await store.putBatches([anchorRequest], records, new Date().toISOString());
+      return anchorRequest;
     });
     progress('stored', total);
 
-    let anchored = 0;
-    await Promise.all(requests.map(async (request) => {
-      await anchor(request, opts.log);
-      anchored += request.size;
-      progress('anchored', anchored);
-    }));
+    if (request !== undefined) {
+      const { txId, blockNumber } = await anchor(request, opts.log);
+      for (const p of placed.values()) {
+        p.txId = txId;
+        if (blockNumber >= 0) p.blockNumber = blockNumber;
+      }
+    }
+    progress('anchored', total);
 
-    // The new records' anchors, as just committed.
-    for (const request of requests) {
-      const batch = await store.getBatch(request.batchId);
-      if (batch?.anchored !== true || batch.txId === undefined) throw credexError('RECORD_UNANCHORED', `batch ${request.batchId} is not anchored`);
-      for (const r of request.records) {
-        const p = placed.get(r.recordId);
-        if (p === undefined) continue;
-        p.txId = batch.txId;
-        if (batch.blockNumber !== undefined && batch.blockNumber >= 0) p.blockNumber = batch.blockNumber;
-      }
-    }
     // Records published earlier (same content) may still sit in the outbox of a crashed publish.
-    let stored = await store.getRecords(earlier);
-    const unanchored = new Set(stored.filter((r) => r !== undefined && !r.anchored).map((r) => (r as StoredRecord).batchId));
-    if (unanchored.size > 0) {
-      await ensureAnchored(unanchored, opts.log);
-      stored = await store.getRecords(earlier);
-    }
-    const sizes = new Map<string, number>();
-    for (const [i, r] of stored.entries()) {
-      if (r === undefined) throw credexError('RECORD_LOST', `record ${earlier[i] ?? ''} vanished while publishing`);
-      let size = sizes.get(r.batchId);
-      if (size === undefined) {
-        size = (await store.getBatch(r.batchId))?.size ?? 0;
-        sizes.set(r.batchId, size);
+    const earlier = ids.filter((id) => !placed.has(id));
+    if (earlier.length > 0) {
+      let stored = await store.getRecords(earlier);
+      const unanchored = new Set(stored.filter((r) => r !== undefined && !r.anchored).map((r) => (r as StoredRecord).batchId));
+      if (unanchored.size > 0) {
+        await ensureAnchored(unanchored, opts.log);
+        stored = await store.getRecords(earlier);
       }
-      placed.set(r.sealed.header.recordId, toPublished(r, size));
+      const sizes = new Map<string, number>();
+      for (const [i, r] of stored.entries()) {
+        if (r === undefined) throw credexError('RECORD_LOST', `record ${earlier[i] ?? ''} vanished while publishing`);
+        let size = sizes.get(r.batchId);
+        if (size === undefined) {
+          size = (await store.getBatch(r.batchId))?.size ?? 0;
+          sizes.set(r.batchId, size);
+        }
+        placed.set(r.sealed.header.recordId, toPublished(r, size));
+      }
     }
     return ids.map((id) => placed.get(id) ?? (() => { throw credexError('RECORD_LOST', `record ${id} vanished while publishing`); })());
   }
@@ -336,4 +334,16 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
   }
 
   return { publish, replayOutbox, drain };
+}
+
+function toPublished(r: StoredRecord, size: number): PublishedRecord {
+  if (!r.anchored || r.txId === undefined) {
+    throw credexError('RECORD_UNANCHORED', `record ${r.sealed.header.recordId} is not anchored yet`);
+  }
+  const out: PublishedRecord = {
+    recordId: r.sealed.header.recordId, leafHash: r.sealed.leafHash, batchId: r.batchId, index: r.index, size,
+    proof: r.proof, root: r.root, txId: r.txId,
+  };
+  if (r.blockNumber !== undefined && r.blockNumber >= 0) out.blockNumber = r.blockNumber;
+  return out;
 }

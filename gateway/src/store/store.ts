@@ -24,13 +24,31 @@ export interface StoredRecord {
   blockNumber?: number;
 }
 
-/** The AnchorBatch argument (docs/CONTRACTS.md, anchors contract). */
+/** Where a record sits in its anchored batch: what anchors:GetRecord resolves (record-ref schema). */
+export interface RecordRef {
+  recordId: string;
+  batchId: string;
+  index: number;
+  leafHash: string;
+  /** RFC 6962 inclusion path, leaf to root. */
+  proof: string[];
+}
+
+/** A new record of a batch superseding an earlier one (an item of anchor-batch `supersessions`). */
+export interface Supersession {
+  /** The new record, proven against the batch's own root. */
+  record: Omit<RecordRef, 'batchId'>;
+  /** The record it supersedes. */
+  supersedes: RecordRef;
+}
+
+/** The AnchorBatch argument (docs/CONTRACTS.md, anchors contract): small, whatever the batch's size. */
 export interface AnchorRequest {
   batchId: string;
   catalogueEntryId: string;
   root: string;
   size: number;
-  records: { recordId: string; leafHash: string; index: number; supersedes?: string }[];
+  supersessions?: Supersession[];
 }
 
 /** A batch of records, stored before it is anchored. */
@@ -79,6 +97,8 @@ export interface Store {
   dropBatch(batchId: string): Promise<void>;
   /** Batches stored but not yet anchored, oldest first, with their AnchorBatch argument. */
   outbox(): Promise<AnchorRequest[]>;
+  /** The RecordRef of a stored record (anchored or not), built from its place in its batch. */
+  recordRef(recordId: string): Promise<RecordRef | undefined>;
   nonces: { claim(keyId: string, nonce: string, expiresAt: number): Promise<boolean> };
   close(): Promise<void>;
 }
@@ -107,6 +127,7 @@ class LevelStore implements Store {
   readonly #hashes;
   readonly #batches;
   readonly #outbox;
+  readonly #members;
   readonly #nonceDb;
   readonly #batchCache = new Map<string, StoredBatch>();
   readonly #claiming = new Set<string>();
@@ -119,6 +140,7 @@ class LevelStore implements Store {
     this.#hashes = db.sublevel('content-hashes', sublevelOpts);
     this.#batches = db.sublevel<string, StoredBatch>('batches', sublevelOpts);
     this.#outbox = db.sublevel<string, AnchorRequest>('outbox', sublevelOpts);
+    this.#members = db.sublevel<string, string[]>('batch-members', sublevelOpts);
     this.#nonceDb = db.sublevel<string, number>('nonces', sublevelOpts);
   }
 
@@ -171,6 +193,7 @@ class LevelStore implements Store {
 
   async putBatches(batches: AnchorRequest[], records: NewRecord[], createdAt: string): Promise<void> {
     const roots = new Map(batches.map((b) => [b.batchId, b.root]));
+    const members = new Map<string, string[]>(batches.map((b) => [b.batchId, []]));
     const ops = this.#db.batch();
     for (const r of records) {
       const id = r.sealed.header.recordId;
@@ -179,10 +202,13 @@ class LevelStore implements Store {
       ops.put(id, { sealed: r.sealed, batchId: r.batchId, index: r.index, proof: r.proof, root }, { sublevel: this.#records });
       ops.put(r.sealed.header.subject + SEP + id, '', { sublevel: this.#bySubject });
       ops.put(id, r.contentHash, { sublevel: this.#hashes });
+      members.get(r.batchId)?.push(id);
     }
     for (const batch of batches) {
       const stored: StoredBatch = { batchId: batch.batchId, catalogueEntryId: batch.catalogueEntryId, root: batch.root, size: batch.size, createdAt, anchored: false };
       ops.put(batch.batchId, stored, { sublevel: this.#batches });
+      // Which records to remove should the ledger refuse the batch (the anchor argument does not list them).
+      ops.put(batch.batchId, members.get(batch.batchId) ?? [], { sublevel: this.#members });
       ops.put(outboxKey(createdAt, batch.batchId), batch, { sublevel: this.#outbox });
     }
     await ops.write({ sync: true });
@@ -197,6 +223,7 @@ class LevelStore implements Store {
       [
         { type: 'put', sublevel: this.#batches, key: batchId, value: anchored },
         { type: 'del', sublevel: this.#outbox, key: outboxKey(batch.createdAt, batchId) },
+        { type: 'del', sublevel: this.#members, key: batchId },
       ],
       { sync: true },
     );
@@ -207,22 +234,29 @@ class LevelStore implements Store {
     const batch = await this.#batches.get(batchId);
     if (batch === undefined) return;
     if (batch.anchored) throw credexError('BATCH_ANCHORED', `batch ${batchId} is anchored and cannot be dropped`, { batchId });
-    const request = await this.#outbox.get(outboxKey(batch.createdAt, batchId));
+    const ids = (await this.#members.get(batchId)) ?? [];
+    const values = ids.length === 0 ? [] : await this.#records.getMany(ids);
     const ops = this.#db.batch();
-    for (const r of request?.records ?? []) {
-      const value = await this.#records.get(r.recordId);
-      if (value?.batchId !== batchId) continue;
-      ops.del(r.recordId, { sublevel: this.#records });
-      ops.del(value.sealed.header.subject + SEP + r.recordId, { sublevel: this.#bySubject });
-      ops.del(r.recordId, { sublevel: this.#hashes });
-    }
+    ids.forEach((id, i) => {
+      const value = values[i];
+      if (value?.batchId !== batchId) return;
+      ops.del(id, { sublevel: this.#records });
+      ops.del(value.sealed.header.subject + SEP + id, { sublevel: this.#bySubject });
+      ops.del(id, { sublevel: this.#hashes });
+    });
     ops.del(batchId, { sublevel: this.#batches });
+    ops.del(batchId, { sublevel: this.#members });
     ops.del(outboxKey(batch.createdAt, batchId), { sublevel: this.#outbox });
     await ops.write({ sync: true });
   }
 
   async outbox(): Promise<AnchorRequest[]> {
     return this.#outbox.values().all();
+  }
+
+  async recordRef(recordId: string): Promise<RecordRef | undefined> {
+    const value = await this.#records.get(recordId);
+    return value === undefined ? undefined : refOf(value);
   }
 
   readonly nonces = {
@@ -258,6 +292,11 @@ class LevelStore implements Store {
     for await (const [key, expiresAt] of this.#nonceDb.iterator()) if (expiresAt <= now) expired.push(key);
     if (expired.length > 0) await this.#nonceDb.batch(expired.map((key) => ({ type: 'del' as const, key })));
   }
+}
+
+/** The RecordRef of a stored record. */
+export function refOf(r: { sealed: SealedRecord; batchId: string; index: number; proof: string[] }): RecordRef {
+  return { recordId: r.sealed.header.recordId, batchId: r.batchId, index: r.index, leafHash: r.sealed.leafHash, proof: r.proof };
 }
 
 function withBatch(value: RecordValue, batch: StoredBatch | undefined): StoredRecord {

@@ -4,6 +4,7 @@ import { fixtureCatalogueEntry, fixtureEnterprises, fixtureRecord } from '@crede
 import type { CreditRecord } from '@credex/schemas';
 import { LedgerError } from '../../src/ledger/errors';
 import type { PublishedRecord } from '../../src/services/publish';
+import type { AnchorRequest } from '../../src/store/store';
 import type { TestGateway } from '../helpers';
 import { auth, testGateway } from '../helpers';
 
@@ -34,7 +35,10 @@ describe('POST /v1/records', () => {
     expect(out.map((r) => r.recordId)).toEqual(['pen-0', 'pen-1', 'pen-2', 'pen-3', 'pen-4']);
     const anchors = gw.ledger.submitted('AnchorBatch');
     expect(anchors).toHaveLength(1);
-    const anchored = JSON.parse(anchors[0]!.args[0]!) as { root: string; size: number; batchId: string };
+    const anchored = JSON.parse(anchors[0]!.args[0]!) as Record<string, unknown>;
+    // The anchor argument is the batch's root and size only, whatever the number of records.
+    expect(Object.keys(anchored).sort()).toEqual(['batchId', 'catalogueEntryId', 'root', 'size']);
+    expect(anchored.size).toBe(5);
     for (const r of out) {
       expect(r.root).toBe(anchored.root);
       expect(r.batchId).toBe(anchored.batchId);
@@ -63,8 +67,10 @@ describe('POST /v1/records', () => {
     const res = await publish({ catalogueEntryId: entry.entryId, records: records(4) });
     expect(res.statusCode).toBe(200);
     expect(res.json<{ records: PublishedRecord[] }>().records).toHaveLength(4);
-    const second = JSON.parse(gw.ledger.submitted('AnchorBatch')[1]!.args[0]!) as { records: { recordId: string }[] };
-    expect(second.records.map((r) => r.recordId)).toEqual(['pen-2', 'pen-3']);
+    const second = JSON.parse(gw.ledger.submitted('AnchorBatch')[1]!.args[0]!) as { size: number; batchId: string };
+    expect(second.size).toBe(2);
+    const out = res.json<{ records: PublishedRecord[] }>().records;
+    expect(out.filter((r) => r.batchId === second.batchId).map((r) => r.recordId)).toEqual(['pen-2', 'pen-3']);
   });
 
   it('refuses a recordId published before with other content: 409 RECORD_CONFLICT, nothing changed', async () => {
@@ -142,7 +148,8 @@ describe('POST /v1/records', () => {
 
     const app = await gw.restart();
     expect(await gw.store.outbox()).toEqual([]);
-    expect(gw.ledger.records.has('pen-0')).toBe(true);
+    const stored = await gw.store.getRecord('pen-0');
+    expect(gw.ledger.batches.has(stored!.batchId)).toBe(true);
     const after = await app.inject({ method: 'GET', url: '/v1/records/pen-0', headers: auth });
     expect(after.statusCode).toBe(200);
     expect(after.json()).toMatchObject({ batchId: expect.any(String) as string, txId: expect.any(String) as string });
@@ -183,6 +190,39 @@ describe('POST /v1/records', () => {
     const res = await publish({ catalogueEntryId: 'no-such-entry', records: records(1) }, { ...auth, accept: 'application/x-ndjson' });
     expect(res.statusCode).toBe(404);
     expect(res.json()).toMatchObject({ code: 'ENTRY_UNKNOWN' });
+  });
+
+  it('anchors a batch of 10,000 records in one AnchorBatch of a few hundred bytes', async () => {
+    const res = await publish({ catalogueEntryId: entry.entryId, records: records(10_000, 'big') });
+    expect(res.statusCode).toBe(200);
+    const anchors = gw.ledger.submitted('AnchorBatch');
+    expect(anchors).toHaveLength(1);
+    expect(anchors[0]!.args[0]!.length).toBeLessThan(400);
+    const out = res.json<{ records: PublishedRecord[] }>().records;
+    expect(out).toHaveLength(10_000);
+    expect(new Set(out.map((r) => r.batchId)).size).toBe(1);
+    const last = out[9_999]!;
+    expect(verifyInclusion(last.leafHash, last.index, last.size, last.proof, last.root)).toBe(true);
+  }, 60_000);
+
+  it('supersedes a record: the old record\'s RecordRef from the store, the new one proven against the new root', async () => {
+    const first = (await publish({ catalogueEntryId: entry.entryId, records: records(2) })).json<{ records: PublishedRecord[] }>().records;
+    const fixed = { ...fixtureRecord('gov.admin-penalty', subject), recordId: 'pen-0-fix', supersedes: 'pen-0' };
+    const res = await publish({ catalogueEntryId: entry.entryId, records: [fixed] });
+    expect(res.statusCode).toBe(200);
+    const anchored = JSON.parse(gw.ledger.submitted('AnchorBatch')[1]!.args[0]!) as AnchorRequest;
+    const old = first[0]!;
+    expect(anchored.supersessions).toEqual([{
+      record: { recordId: 'pen-0-fix', index: 0, leafHash: expect.any(String) as string, proof: [] },
+      supersedes: { recordId: 'pen-0', batchId: old.batchId, index: old.index, leafHash: old.leafHash, proof: old.proof },
+    }]);
+    const ref = { recordId: 'pen-0', batchId: old.batchId, index: old.index, leafHash: old.leafHash, proof: old.proof };
+    expect(await gw.ledger.evaluate('anchors', 'GetRecord', JSON.stringify(ref))).toMatchObject({ status: 'superseded', supersededBy: 'pen-0-fix' });
+    // A record not in this gateway cannot be superseded here.
+    const stray = await publish({ catalogueEntryId: entry.entryId, records: [{ ...fixed, recordId: 'x-fix', supersedes: 'not-ours' }] });
+    expect(stray.statusCode).toBe(404);
+    expect(stray.json()).toMatchObject({ code: 'SUPERSEDED_UNKNOWN' });
+    expect(await gw.store.getRecord('x-fix')).toBeUndefined();
   });
 
   it('lists a subject\'s anchored records', async () => {

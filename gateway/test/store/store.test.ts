@@ -14,7 +14,7 @@ function batch(batchId: string, ids: string[], subject = SUBJECT): { request: An
   ));
   const tree = buildMerkleTree(sealed.map((s) => s.leafHash));
   return {
-    request: { batchId, catalogueEntryId: 'e1', root: tree.root, size: ids.length, records: sealed.map((s, index) => ({ recordId: s.header.recordId, leafHash: s.leafHash, index })) },
+    request: { batchId, catalogueEntryId: 'e1', root: tree.root, size: ids.length },
     records: sealed.map((s, index) => ({ sealed: s, batchId, index, proof: tree.proof(index), contentHash: `h-${s.header.recordId}` })),
   };
 }
@@ -47,6 +47,8 @@ describe('store (LevelDB)', () => {
     expect(stored?.txId).toBeUndefined();
     expect(await store.outbox()).toEqual([a.request]);
     expect(await store.contentHashes(['r1', 'r9'])).toEqual(['h-r1', undefined]);
+    expect(await store.recordRef('r2')).toEqual({ recordId: 'r2', batchId: 'b1', index: 1, leafHash: a.records[1]?.sealed.leafHash, proof: a.records[1]?.proof });
+    expect(await store.recordRef('r9')).toBeUndefined();
 
     await store.markAnchored('b1', 'tx-1', 7);
     expect(await store.getRecord('r2')).toMatchObject({ anchored: true, txId: 'tx-1', blockNumber: 7 });
