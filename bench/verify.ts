@@ -82,7 +82,7 @@ function syncPass(): number {
 
 const source: AnchorSource = {
   batch: (id) => Promise.resolve(batches.get(id)),
-  record: (id) => Promise.resolve(records.get(id)),
+  record: (ref) => Promise.resolve(records.get(ref.recordId)),
 };
 async function asyncRound(seconds: number): Promise<number> {
   let done = 0;

@@ -4,6 +4,9 @@
  */
 import type { DisclosedRecord, Signed } from '@credex/core';
 import type { AccessRequest, LedgerAccessResult, LedgerBatch, LedgerConsent, LedgerRecord } from '@credex/schemas';
+import type { RecordRef } from '../store/store';
+
+export type { RecordRef } from '../store/store';
 
 /** One record as served: disclosed within the consent's scope, with its Merkle proof. */
 export interface ServedRecord {
@@ -13,6 +16,8 @@ export interface ServedRecord {
   /** RFC 6962 audit path, leaf to root. */
   proof: string[];
   root: string;
+  /** The record's status on the ledger when the access was registered (informational: the verifier reads it itself). */
+  status?: string;
 }
 
 /** A requested record the publisher registered but did not serve, and why. */
@@ -56,6 +61,11 @@ export interface ExchangeRecordsBody {
 /** Response of POST /v1/exchange/records. */
 export interface ExchangeRecordsResponse {
   recordIds: string[];
+}
+
+/** Response of GET /v1/exchange/anchors/:recordId: where one of the publisher's records is anchored (hashes, no data). */
+export interface ExchangeAnchorResponse {
+  record: RecordRef;
 }
 
 /** anchors:GetBatch. */

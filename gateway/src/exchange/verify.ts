@@ -6,10 +6,13 @@
  *
  * {@link verifyServedRecord} is pure and synchronous (the hot loop); {@link verifyServedRecords}
  * first reads the anchors it needs from an {@link AnchorSource} (the ledger, cached per batch).
+ * The ledger keeps batches, not records: a record's status is read by its RecordRef (anchors:
+ * GetRecord), built from what was served — its batch, index and proof — and the leaf the
+ * verifier recomputed; the ledger proves that ref against the batch root before it answers.
  */
-import { fieldDigest, leafHash, rootFromInclusionProof, verifyInclusion, type RecordHeader } from '@credex/core';
+import { canonicalize, fieldDigest, leafHash, rootFromInclusionProof, verifyInclusion, type RecordHeader } from '@credex/core';
 import { fieldGrades } from '@credex/schemas';
-import type { AnchoredBatch, AnchoredRecord } from './types';
+import type { AnchoredBatch, AnchoredRecord, RecordRef } from './types';
 
 /** The names of the checks, in the order they are made. */
 export type CheckName = 'decrypt' | 'fieldDigests' | 'leaf' | 'merklePath' | 'anchor' | 'status' | 'publisher' | 'subject';
@@ -33,8 +36,10 @@ export interface Expectation {
 
 /** Where anchors are read. */
 export interface AnchorSource {
+  /** anchors:GetBatch; undefined when the ledger has no such batch. */
   batch(batchId: string): Promise<AnchoredBatch | undefined>;
-  record(recordId: string): Promise<AnchoredRecord | undefined>;
+  /** anchors:GetRecord of a RecordRef; undefined when the ledger has no such batch or the ref does not prove against it. */
+  record(ref: RecordRef): Promise<AnchoredRecord | undefined>;
 }
 
 /** The ledger calls an {@link AnchorSource} needs. */
@@ -50,7 +55,7 @@ const BATCH_CACHE_LIMIT = 10_000;
 
 function isNotFound(e: unknown): boolean {
   const code = (e as { code?: unknown }).code;
-  return code === 'NOT_FOUND' || code === 'RECORD_UNKNOWN' || code === 'BATCH_UNKNOWN';
+  return code === 'NOT_FOUND' || code === 'RECORD_UNKNOWN' || code === 'BATCH_UNKNOWN' || code === 'RECORD_PROOF_INVALID';
 }
 
 /**
@@ -59,9 +64,9 @@ function isNotFound(e: unknown): boolean {
  */
 export function ledgerAnchorSource(ledger: AnchorLedger): AnchorSource {
   const batches = new Map<string, Promise<AnchoredBatch | undefined>>();
-  const read = async <T>(tx: string, id: string): Promise<T | undefined> => {
+  const read = async <T>(tx: string, arg: string): Promise<T | undefined> => {
     try {
-      return await ledger.evaluate<T>('anchors', tx, id);
+      return await ledger.evaluate<T>('anchors', tx, arg);
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
@@ -79,7 +84,7 @@ export function ledgerAnchorSource(ledger: AnchorLedger): AnchorSource {
       }
       return hit;
     },
-    record: (recordId: string) => read<AnchoredRecord>('GetRecord', recordId),
+    record: (ref: RecordRef) => read<AnchoredRecord>('GetRecord', canonicalize(ref)),
   };
 }
 
@@ -178,12 +183,43 @@ export function verifyInclusionMemo(leaf: string, index: number, treeSize: numbe
   return ok;
 }
 
+/** What a served record says by itself: its header, its recomputed leaf, and the checks made so far. */
+interface Content {
+  header: Partial<RecordHeader> | undefined;
+  leaf: string | undefined;
+  checks: Check[];
+}
+
+// fieldDigests, and the leaf when it cannot be computed.
+function contentOf(served: unknown): Content {
+  const checks: Check[] = [];
+  const header = headerOf(served);
+  let leaf: string | undefined;
+  const headerIssue = headerProblem(header);
+  if (headerIssue !== undefined || header === undefined) {
+    checks.push({ name: 'fieldDigests', ok: false, detail: headerIssue ?? 'the record has no header' });
+    return { header, leaf, checks };
+  }
+  const { digests, detail } = fieldDigestsOf(header, ((served as { record: { fields?: unknown } }).record).fields);
+  if (digests === undefined) {
+    checks.push({ name: 'fieldDigests', ok: false, detail: detail ?? 'malformed fields' });
+    return { header, leaf, checks };
+  }
+  checks.push({ name: 'fieldDigests', ok: true });
+  try {
+    leaf = leafHash(header as RecordHeader, digests);
+  } catch (e) {
+    checks.push({ name: 'leaf', ok: false, detail: `the header has no canonical form: ${(e as Error).message}` });
+  }
+  return { header, leaf, checks };
+}
+
 /**
  * Verifies one served record against what the ledger anchored. Never throws.
  *
  * @param served - as received (untrusted): `{record: {header, fields}, batchId, index, proof, root}`
- * @param chain - the ledger's record (GetRecord of the claimed id) and its batch (GetBatch of
- *   the ledger's batchId), undefined when the ledger has none
+ * @param chain - the ledger's record (GetRecord of the served record's RecordRef) and its batch
+ *   (GetBatch of the served batchId), undefined when the ledger has none
  */
 export function verifyServedRecord(
   served: unknown,
@@ -191,8 +227,18 @@ export function verifyServedRecord(
   expect: Expectation,
   memo?: PathMemo,
 ): VerificationReport {
+  return judge(served, contentOf(served), chain, expect, memo);
+}
+
+function judge(
+  served: unknown,
+  content: Content,
+  chain: { record: AnchoredRecord | undefined; batch: AnchoredBatch | undefined },
+  expect: Expectation,
+  memo?: PathMemo,
+): VerificationReport {
   const recordId = claimedRecordId(served);
-  const checks: Check[] = [];
+  const checks: Check[] = [...content.checks];
   const fail = (name: CheckName, detail: string): void => {
     checks.push({ name, ok: false, detail });
   };
@@ -200,30 +246,12 @@ export function verifyServedRecord(
     checks.push(detail === undefined ? { name, ok: true } : { name, ok: true, detail });
   };
   const s = (isObject(served) ? served : {}) as Partial<Record<'record' | 'batchId' | 'index' | 'proof' | 'root', unknown>>;
-  const header = headerOf(served);
+  const { header, leaf } = content;
   const { record, batch } = chain;
-
-  // fieldDigests
-  let leaf: string | undefined;
-  const headerIssue = headerProblem(header);
-  if (headerIssue !== undefined || header === undefined) {
-    fail('fieldDigests', headerIssue ?? 'the record has no header');
-  } else {
-    const { digests, detail } = fieldDigestsOf(header, (s.record as { fields?: unknown }).fields);
-    if (digests === undefined) fail('fieldDigests', detail ?? 'malformed fields');
-    else {
-      pass('fieldDigests');
-      try {
-        leaf = leafHash(header as RecordHeader, digests);
-      } catch (e) {
-        fail('leaf', `the header has no canonical form: ${(e as Error).message}`);
-      }
-    }
-  }
 
   // leaf: the recomputed leaf is the one anchored for this record id
   if (leaf !== undefined) {
-    if (record === undefined) fail('leaf', `the ledger has no record ${recordId}`);
+    if (record === undefined) fail('leaf', `the ledger has no record ${recordId} with this leaf in batch ${String(s.batchId)}`);
     else if (leaf !== record.leafHash) fail('leaf', `recomputed leaf ${leaf} differs from the anchored leaf ${record.leafHash}`);
     else pass('leaf');
   } else if (!checks.some((c) => c.name === 'leaf')) {
@@ -241,7 +269,7 @@ export function verifyServedRecord(
 
   // anchor: what the publisher says about the record's place is what the ledger anchored
   if (record === undefined) fail('anchor', `the ledger has no record ${recordId}`);
-  else if (batch === undefined) fail('anchor', `the ledger has no batch ${record.batchId}`);
+  else if (batch?.batchId !== record.batchId) fail('anchor', `the ledger has no batch ${record.batchId}`);
   else if (s.batchId !== record.batchId) fail('anchor', `served batch ${String(s.batchId)} is not the anchored batch ${record.batchId}`);
   else if (s.index !== record.index) fail('anchor', `served index ${String(s.index)} is not the anchored index ${record.index}`);
   else if (s.root !== batch.root) fail('anchor', `served root ${String(s.root)} is not the anchored root ${batch.root}`);
@@ -272,9 +300,21 @@ export function verifyServedRecord(
   return report;
 }
 
+/** The RecordRef a served record claims, with the leaf the verifier recomputed; undefined when malformed. */
+export function servedRef(served: unknown, leaf: string): RecordRef | undefined {
+  if (!isObject(served)) return undefined;
+  const { batchId, index, proof } = served;
+  const recordId = claimedRecordId(served);
+  if (!ID.test(recordId) || typeof batchId !== 'string' || !ID.test(batchId)) return undefined;
+  if (typeof index !== 'number' || !Number.isInteger(index) || index < 0) return undefined;
+  if (!Array.isArray(proof) || proof.length > 64 || !proof.every((p) => typeof p === 'string' && HEX64.test(p))) return undefined;
+  return { recordId, batchId, index, leafHash: leaf, proof: proof as string[] };
+}
+
 /**
  * Verifies served records, reading their anchors from `source` (records concurrently, each
- * batch once). A record whose claimed id is malformed is not looked up and fails.
+ * batch once, each record by its RecordRef). A record whose claimed id, batch, index or proof
+ * is malformed, or whose leaf cannot be computed, is not looked up and fails.
  */
 export async function verifyServedRecords(served: readonly unknown[], source: AnchorSource, expect: Expectation, concurrency = 32): Promise<VerificationReport[]> {
   const reports: VerificationReport[] = new Array<VerificationReport>(served.length);
@@ -290,10 +330,12 @@ export async function verifyServedRecords(served: readonly unknown[], source: An
   const worker = async (): Promise<void> => {
     for (let i = next++; i < served.length; i = next++) {
       const item = served[i];
-      const id = claimedRecordId(item);
-      const record = ID.test(id) ? await source.record(id) : undefined;
-      const batch = record === undefined ? undefined : await source.batch(record.batchId);
-      reports[i] = verifyServedRecord(item, { record, batch }, expect, batch === undefined ? undefined : memoOf(batch));
+      const content = contentOf(item);
+      // The ledger is asked only about a well-formed ref, built with the leaf recomputed here.
+      const ref = content.leaf === undefined ? undefined : servedRef(item, content.leaf);
+      const batch = ref === undefined ? undefined : await source.batch(ref.batchId);
+      const record = ref === undefined || batch === undefined ? undefined : await source.record(ref);
+      reports[i] = judge(item, content, { record, batch }, expect, batch === undefined ? undefined : memoOf(batch));
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, served.length) }, worker));

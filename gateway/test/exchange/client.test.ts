@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildMerkleTree, newBoxKeyPair, newSigningKeyPair, sealRecord, verifyStatement } from '@credex/core';
+import { buildMerkleTree, newBoxKeyPair, newSigningKeyPair, sealRecord, verifyInclusion, verifyStatement } from '@credex/core';
 import { fixtureEnterprises, fixtureRecord } from '@credex/schemas';
 import type { AccessRequest, OrganizationProfile } from '@credex/schemas';
 import { boxJson } from '../../src/exchange/box';
@@ -29,10 +29,10 @@ const tree = buildMerkleTree(seals.map((s) => s.leafHash));
 const batch: AnchoredBatch = { batchId: 'b', catalogueEntryId: 'cat', publisher: 'GovMSP', subject, recordType: 'gov.admin-licence', root: tree.root, size: 3, anchoredAt: '2026-11-01T08:00:00.000Z', txId: 't' };
 const anchors: AnchorSource = {
   batch: () => Promise.resolve(batch),
-  record: (id) => {
-    const i = seals.findIndex((s) => s.header.recordId === id);
-    const s = seals[i];
-    return Promise.resolve(s === undefined ? undefined : { recordId: id, batchId: 'b', index: i, leafHash: s.leafHash, publisher: 'GovMSP', subject, recordType: 'gov.admin-licence', catalogueEntryId: 'cat', status: 'active' } satisfies AnchoredRecord);
+  // As the ledger resolves a RecordRef: proven against the batch root, else unknown.
+  record: (ref) => {
+    const proven = ref.batchId === 'b' && verifyInclusion(ref.leafHash, ref.index, batch.size, ref.proof, batch.root);
+    return Promise.resolve(!proven ? undefined : { recordId: ref.recordId, batchId: 'b', index: ref.index, leafHash: ref.leafHash, publisher: 'GovMSP', subject, recordType: 'gov.admin-licence', catalogueEntryId: 'cat', status: 'active' } satisfies AnchoredRecord);
   },
 };
 const served = (i: number): ExchangePayload['records'][number] => ({ record: reduceToScope(seals[i] as never, { maxGrade: 2 }), batchId: 'b', index: i, proof: tree.proof(i), root: tree.root });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { b64u, buildMerkleTree, fromB64u, sealRecord, verifyInclusion, type SealedRecord } from '@credex/core';
+import { b64u, buildMerkleTree, canonicalize, fromB64u, sealRecord, verifyInclusion, type SealedRecord } from '@credex/core';
 import { fixtureEnterprises, fixtureRecord, type RecordType } from '@credex/schemas';
 import { reduceToScope } from '../../src/exchange/scope';
-import type { AnchoredBatch, AnchoredRecord, ServedRecord } from '../../src/exchange/types';
+import type { AnchoredBatch, AnchoredRecord, RecordRef, ServedRecord } from '../../src/exchange/types';
 import { ledgerAnchorSource, verifyInclusionMemo, verifyServedRecord, verifyServedRecords, type AnchorSource, type PathMemo, type VerificationReport } from '../../src/exchange/verify';
 
 const subject = fixtureEnterprises.subject.uscc;
@@ -169,7 +169,7 @@ describe('verifyServedRecords', () => {
     const reads: string[] = [];
     const source: AnchorSource = {
       batch: (id) => { reads.push(`batch:${id}`); return Promise.resolve(id === w.batch.batchId ? w.batch : undefined); },
-      record: (id) => { reads.push(`record:${id}`); return Promise.resolve(w.records.get(id)); },
+      record: (ref) => { reads.push(`record:${ref.recordId}`); return Promise.resolve(w.records.get(ref.recordId)); },
     };
     const tampered = structuredClone(w.served[4]) as ServedRecord;
     tampered.index = 0;
@@ -178,6 +178,31 @@ describe('verifyServedRecords', () => {
     expect(reports.map((r) => r.recordId)).toEqual([...w.served.map((s) => s.record.header.recordId), 'bad id!']);
     expect(failing(reports[4] as VerificationReport)).toEqual(['anchor']);
     expect(reads.filter((r) => r.startsWith('record:'))).toHaveLength(5);
+  });
+
+  it('asks the ledger by RecordRef: the served batch, index and proof with the leaf recomputed from the served fields', async () => {
+    const w = world();
+    const refs: RecordRef[] = [];
+    const source: AnchorSource = {
+      batch: () => Promise.resolve(w.batch),
+      // as the ledger resolves a ref: proven against the batch root, or nothing
+      record: (ref) => {
+        refs.push(ref);
+        const ok = verifyInclusion(ref.leafHash, ref.index, w.batch.size, ref.proof, w.batch.root);
+        return Promise.resolve(ok ? w.records.get(ref.recordId) : undefined);
+      },
+    };
+    const forged = structuredClone(w.served[0]) as ServedRecord;
+    const f = forged.record.fields.licenceNumber as { value: string; salt: string };
+    f.value = flip(f.value, 3);
+    const noProof = { ...structuredClone(w.served[1]), proof: 'none' };
+    const reports = await verifyServedRecords([w.served[2], forged, noProof], source, { publisher: 'GovMSP', subject });
+    expect(reports.map((r) => r.ok)).toEqual([true, false, false]);
+    const good = w.served[2] as ServedRecord;
+    expect(refs[0]).toEqual({ recordId: good.record.header.recordId, batchId: 'b1', index: 2, leafHash: w.records.get(good.record.header.recordId)?.leafHash, proof: good.proof });
+    expect(failing(reports[1] as VerificationReport)).toEqual(['leaf', 'merklePath', 'anchor', 'status']);
+    // a malformed proof is not sent to the ledger
+    expect(refs).toHaveLength(2);
   });
 });
 
@@ -215,30 +240,34 @@ describe('verifyInclusionMemo', () => {
 });
 
 describe('ledgerAnchorSource', () => {
-  it('reads batches once (they never change), records every time (their status does), and maps NOT_FOUND to undefined', async () => {
+  it('reads batches once (they never change), records by RecordRef every time (their status does), and maps NOT_FOUND and RECORD_PROOF_INVALID to undefined', async () => {
     const calls: string[] = [];
     const ledger = {
       evaluate: <T>(contract: string, tx: string, id: string): Promise<T> => {
         calls.push(`${contract}:${tx}:${id}`);
-        if (id === 'missing') return Promise.reject(Object.assign(new Error('NOT_FOUND: no'), { code: 'NOT_FOUND' }));
-        if (id === 'down') return Promise.reject(Object.assign(new Error('LEDGER_UNAVAILABLE: down'), { code: 'LEDGER_UNAVAILABLE' }));
+        if (id === 'missing' || id.includes('"missing"')) return Promise.reject(Object.assign(new Error('NOT_FOUND: no'), { code: 'NOT_FOUND' }));
+        if (id.includes('"unproven"')) return Promise.reject(Object.assign(new Error('RECORD_PROOF_INVALID: no'), { code: 'RECORD_PROOF_INVALID' }));
+        if (id === 'down' || id.includes('"down"')) return Promise.reject(Object.assign(new Error('LEDGER_UNAVAILABLE: down'), { code: 'LEDGER_UNAVAILABLE' }));
         return Promise.resolve({ id } as T);
       },
     };
     const source = ledgerAnchorSource(ledger);
+    const ref = (recordId: string): RecordRef => ({ recordId, batchId: 'b1', index: 0, leafHash: 'a'.repeat(64), proof: [] });
+    const arg = (recordId: string): string => canonicalize(ref(recordId));
     await source.batch('b1');
     await source.batch('b1');
-    await source.record('r1');
-    await source.record('r1');
+    await source.record(ref('r1'));
+    await source.record(ref('r1'));
     expect(await source.batch('missing')).toBeUndefined();
-    expect(await source.record('missing')).toBeUndefined();
-    await expect(source.record('down')).rejects.toMatchObject({ code: 'LEDGER_UNAVAILABLE' });
+    expect(await source.record(ref('missing'))).toBeUndefined();
+    expect(await source.record(ref('unproven'))).toBeUndefined();
+    await expect(source.record(ref('down'))).rejects.toMatchObject({ code: 'LEDGER_UNAVAILABLE' });
     await expect(source.batch('down')).rejects.toMatchObject({ code: 'LEDGER_UNAVAILABLE' });
     // A missing or failed batch read is not remembered.
     await source.batch('missing');
     expect(calls).toEqual([
-      'anchors:GetBatch:b1', 'anchors:GetRecord:r1', 'anchors:GetRecord:r1', 'anchors:GetBatch:missing', 'anchors:GetRecord:missing',
-      'anchors:GetRecord:down', 'anchors:GetBatch:down', 'anchors:GetBatch:missing',
+      'anchors:GetBatch:b1', `anchors:GetRecord:${arg('r1')}`, `anchors:GetRecord:${arg('r1')}`, 'anchors:GetBatch:missing', `anchors:GetRecord:${arg('missing')}`,
+      `anchors:GetRecord:${arg('unproven')}`, `anchors:GetRecord:${arg('down')}`, 'anchors:GetBatch:down', 'anchors:GetBatch:missing',
     ]);
   });
 });
