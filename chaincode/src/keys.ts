@@ -61,7 +61,11 @@ export const keys = {
   entriesByType: (recordType: string): KeyPrefix => prefix('entry~type', [recordType]),
 
   batch: (stub: Stub, batchId: string): string => key(stub, 'batch', [batchId]),
-  record: (stub: Stub, recordId: string): string => key(stub, 'record', [recordId]),
+  /**
+   * A record's status, written only once it differs from "active as anchored" (or the record
+   * supersedes another). Keyed by batch too: two publishers' equal record ids never collide.
+   */
+  record: (stub: Stub, batchId: string, recordId: string): string => key(stub, 'record', [batchId, recordId]),
 
   consent: (stub: Stub, consentId: string): string => key(stub, 'consent', [consentId]),
   consentBySubject: (stub: Stub, subject: string, consentId: string): string => key(stub, 'consent~subject', [subject, consentId]),

@@ -1,9 +1,10 @@
 import type { Context } from 'fabric-contract-api';
-import type { LedgerBatch, LedgerConsent, LedgerRecord } from '@credex/schemas';
+import { verifyInclusion } from '@credex/core';
+import type { LedgerBatch, LedgerConsent, LedgerRecord, RecordRef } from '@credex/schemas';
 import { fail } from './errors';
 import type { Role } from './governance';
 import { keys } from './keys';
-import { getJson } from './codec';
+import { getJson, putJson } from './codec';
 
 /**
  * The shapes the contracts keep on the ledger, and the typed reads one contract makes of
@@ -79,8 +80,64 @@ export async function loadEntry(ctx: Context, entryId: string): Promise<EntrySta
   return (await getJson<EntryState>(ctx, keys.entry(ctx.stub, entryId))) ?? fail('NOT_FOUND', `catalogue entry ${entryId} does not exist`);
 }
 
-export async function loadRecord(ctx: Context, recordId: string): Promise<RecordState> {
-  return (await getJson<RecordState>(ctx, keys.record(ctx.stub, recordId))) ?? fail('RECORD_UNKNOWN', `record ${recordId} is not anchored`);
+/** Batches already read in this transaction, by batch id: each is read once. */
+export type BatchCache = Map<string, BatchState>;
+
+/** A leaf of a batch with its inclusion proof: a RecordRef without its batch id. */
+export type ProvenLeaf = Pick<RecordRef, 'recordId' | 'index' | 'leafHash' | 'proof'>;
+
+/** RECORD_PROOF_INVALID unless `leaf` is at its index of the batch with this root and size. */
+export function checkInclusion(leaf: ProvenLeaf, batch: Pick<BatchState, 'batchId' | 'root' | 'size'>): void {
+  if (leaf.index >= batch.size || !verifyInclusion(leaf.leafHash, leaf.index, batch.size, leaf.proof, batch.root)) {
+    fail('RECORD_PROOF_INVALID', `record ${leaf.recordId}: leaf ${leaf.leafHash} is not at index ${leaf.index} of batch ${batch.batchId} (size ${batch.size}, root ${batch.root})`);
+  }
+}
+
+/**
+ * The record a reference names, with its status: its batch is anchored (RECORD_UNKNOWN), the
+ * leaf is at its index under the batch's root (RECORD_PROOF_INVALID), and a status key, if
+ * one was written, is about that same leaf (RECORD_PROOF_INVALID). Without a status key the
+ * record is as anchored: active since its batch's transaction.
+ *
+ * The ledger cannot check that `ref.recordId` is the id the leaf commits to (it has no record
+ * header); whoever holds the record can, and the status key is per (batch, record id).
+ */
+export async function resolveRecord(ctx: Context, ref: RecordRef, batches: BatchCache = new Map()): Promise<RecordState> {
+  const batch = batches.get(ref.batchId) ?? (await getJson<BatchState>(ctx, keys.batch(ctx.stub, ref.batchId)));
+  if (batch === undefined) {
+    fail('RECORD_UNKNOWN', `record ${ref.recordId}: batch ${ref.batchId} is not anchored`);
+  }
+  batches.set(batch.batchId, batch);
+  checkInclusion(ref, batch);
+  const stored = await getJson<RecordState>(ctx, keys.record(ctx.stub, ref.batchId, ref.recordId));
+  if (stored === undefined) {
+    return anchoredRecord(batch, ref);
+  }
+  if (stored.leafHash !== ref.leafHash || stored.index !== ref.index) {
+    fail('RECORD_PROOF_INVALID', `record ${ref.recordId} of batch ${ref.batchId} is the leaf ${stored.leafHash} at index ${stored.index}, not ${ref.leafHash} at ${ref.index}`);
+  }
+  return stored;
+}
+
+/** A record of a batch as anchored: active since the batch's transaction. */
+export function anchoredRecord(batch: BatchState, leaf: Pick<RecordRef, 'recordId' | 'index' | 'leafHash'>): RecordState {
+  return {
+    recordId: leaf.recordId,
+    batchId: batch.batchId,
+    index: leaf.index,
+    leafHash: leaf.leafHash,
+    publisher: batch.publisher,
+    subject: batch.subject,
+    recordType: batch.recordType,
+    catalogueEntryId: batch.catalogueEntryId,
+    status: 'active',
+    history: [{ status: 'active', at: batch.anchoredAt, txId: batch.txId }],
+  };
+}
+
+/** Writes a record's status key. */
+export async function saveRecord(ctx: Context, record: RecordState): Promise<void> {
+  await putJson(ctx, keys.record(ctx.stub, record.batchId, record.recordId), record);
 }
 
 /** Moves a record to `status`, keeping the change in its history. */

@@ -5,7 +5,7 @@ import { MAX_BULK_ARGUMENT_BYTES, encode, exists, getJson, listIndexed, parseArg
 import { CredexContract } from '../contract';
 import { describeError, fail } from '../errors';
 import { keys, type KeyPrefix } from '../keys';
-import { loadConsent, loadEntry, loadOrganization, loadRecord, type ConsentState, type EntryState, type OrganizationState, type RecordState } from '../state';
+import { loadConsent, loadEntry, loadOrganization, resolveRecord, type BatchCache, type ConsentState, type EntryState, type OrganizationState, type RecordState } from '../state';
 import { ledgerTime, requireMember, timeMs, type LedgerTime } from '../tx';
 import { checkPeriod } from '../validation';
 
@@ -114,6 +114,7 @@ class RegistrationSession {
   private readonly consents = new Map<string, ConsentState>();
   private readonly organizations = new Map<string, OrganizationState>();
   private readonly entries = new Map<string, EntryState>();
+  private readonly batches: BatchCache = new Map();
   private readonly accessIds = new Set<string>();
   private readonly requestNonces = new Set<string>();
 
@@ -129,7 +130,13 @@ class RegistrationSession {
     try {
       const registered = await this.check(access);
       await this.write(registered);
-      return { accessId: access.accessId, ok: true, fee: registered.access.fee, usesLeft: registered.consent.statement.maxUses - registered.consent.uses };
+      return {
+        accessId: access.accessId,
+        ok: true,
+        fee: registered.access.fee,
+        usesLeft: registered.consent.statement.maxUses - registered.consent.uses,
+        records: registered.records.map((r) => ({ recordId: r.recordId, status: r.status })),
+      };
     } catch (err) {
       const { code, message } = describeError(err);
       if (code === 'INTERNAL') {
@@ -157,6 +164,10 @@ class RegistrationSession {
     if (request.consentId !== access.consentId || !sameSortedIds(recordIds, [...request.recordIds].sort())) {
       fail('REQUEST_MISMATCH', `access ${access.accessId} does not name the consent and records of its signed request`);
     }
+    const refs = [...access.records].sort((a, b) => compare(a.recordId, b.recordId));
+    if (!sameSortedIds(recordIds, refs.map((r) => r.recordId))) {
+      fail('REQUEST_MISMATCH', `the record references of access ${access.accessId} do not name exactly its records`);
+    }
     const granteeOrg = await this.organization(request.grantee);
     if (!verifyStatement('access-request', request, access.request.signature, granteeOrg.requestKey)) {
       fail('SIGNATURE_INVALID', `access request is not signed by the request key of ${request.grantee}`);
@@ -169,8 +180,8 @@ class RegistrationSession {
     const consent = this.consents.get(access.consentId) ?? (await loadConsent(ctx, access.consentId));
     checkConsent(consent, request, this.now);
     const records: RecordState[] = [];
-    for (const recordId of recordIds) {
-      records.push(await loadRecord(ctx, recordId));
+    for (const ref of refs) {
+      records.push(await resolveRecord(ctx, ref, this.batches));
     }
     const entries = new Map<string, EntryState>();
     for (const record of records) {
@@ -197,6 +208,7 @@ class RegistrationSession {
     const fee = entryIds.reduce((sum, id) => sum + (entries.get(id)?.pricePerAccess ?? 0), 0);
     return {
       nonceKey,
+      records,
       consent: { ...consent, uses: consent.uses + 1 },
       access: {
         accessId: access.accessId,
@@ -206,6 +218,7 @@ class RegistrationSession {
         publisher: this.publisher,
         purpose: request.purpose,
         recordIds,
+        records: records.map((r) => ({ recordId: r.recordId, batchId: r.batchId })),
         catalogueEntryIds: entryIds,
         fee,
         request: access.request,
@@ -244,6 +257,8 @@ class RegistrationSession {
 
 interface Registration {
   access: AccessState;
+  /** The access's records as resolved before it, sorted by recordId. */
+  records: RecordState[];
   /** The consent with this access counted. */
   consent: ConsentState;
   nonceKey: string;
@@ -275,4 +290,8 @@ function inScope(consent: ConsentState, record: RecordState): boolean {
 
 function sameSortedIds(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((id, i) => id === b[i]);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,16 +1,17 @@
 import { Context, Info, Transaction } from 'fabric-contract-api';
-import { merkleRoot } from '@credex/core';
-import type { AnchorBatch } from '@credex/schemas';
 import { MAX_BULK_ARGUMENT_BYTES, encode, exists, getJson, parseArgument, parseId, putJson } from '../codec';
 import { CredexContract } from '../contract';
 import { fail } from '../errors';
 import { keys } from '../keys';
-import { loadEntry, loadRecord, withStatus, type BatchState, type RecordState } from '../state';
+import { checkInclusion, loadEntry, resolveRecord, saveRecord, withStatus, type BatchCache, type BatchState, type RecordState } from '../state';
 import { callerMspId, ledgerTime } from '../tx';
 
 /**
- * Anchors: a batch's Merkle root for one catalogue entry, and one key per record with its
- * place in the batch, its leaf hash and its status (active, disputed, superseded, withdrawn).
+ * Anchors: a batch's Merkle root and size for one catalogue entry. The ledger keeps no key per
+ * record: a record is proven by its inclusion proof against its batch's root (a RecordRef),
+ * and gets a status key only once its status changes (disputed, active again, superseded,
+ * withdrawn) or when it supersedes another record. Record ids are unique per publisher by the
+ * publisher's gateway, not by the ledger.
  */
 @Info({ title: 'anchors', description: 'Record batches and per-record status' })
 export class AnchorsContract extends CredexContract {
@@ -19,8 +20,8 @@ export class AnchorsContract extends CredexContract {
   }
 
   /**
-   * Anchors a batch of the caller's records. The root must be the RFC 6962 root of the leaf
-   * hashes in index order; a record that supersedes another supersedes it at once.
+   * Anchors a batch of the caller's records by its root and size. Each supersession's new
+   * record must be proven against this root; the record it supersedes becomes superseded at once.
    */
   @Transaction()
   async AnchorBatch(ctx: Context, batchJson: string): Promise<string> {
@@ -37,46 +38,8 @@ export class AnchorsContract extends CredexContract {
     if (await exists(ctx, batchKey)) {
       fail('ALREADY_EXISTS', `batch ${batch.batchId} is already anchored`);
     }
-    const leaves = leavesInIndexOrder(batch);
-    if (merkleRoot(leaves) !== batch.root) {
-      fail('BATCH_INVALID', `root ${batch.root} is not the Merkle root of the batch's leaf hashes`);
-    }
-
     const { iso: now } = ledgerTime(ctx);
     const txId = ctx.stub.getTxID();
-    const seen = new Set<string>();
-    const superseded = new Map<string, RecordState>();
-    for (const item of batch.records) {
-      if (seen.has(item.recordId) || (await exists(ctx, keys.record(ctx.stub, item.recordId)))) {
-        fail('RECORD_EXISTS', `record ${item.recordId} is already anchored`);
-      }
-      seen.add(item.recordId);
-      if (item.supersedes !== undefined) {
-        const old = superseded.get(item.supersedes) ?? (await loadRecord(ctx, item.supersedes));
-        checkSupersedable(old, item.recordId, entry.subject, publisher);
-        superseded.set(old.recordId, { ...withStatus(old, 'superseded', now, txId), supersededBy: item.recordId });
-      }
-    }
-
-    for (const item of batch.records) {
-      const record: RecordState = {
-        recordId: item.recordId,
-        batchId: batch.batchId,
-        index: item.index,
-        leafHash: item.leafHash,
-        publisher,
-        subject: entry.subject,
-        recordType: entry.recordType,
-        catalogueEntryId: entry.entryId,
-        status: 'active',
-        ...(item.supersedes === undefined ? {} : { supersedes: item.supersedes }),
-        history: [{ status: 'active', at: now, txId }],
-      };
-      await putJson(ctx, keys.record(ctx.stub, record.recordId), record);
-    }
-    for (const old of [...superseded.values()].sort((a, b) => compare(a.recordId, b.recordId))) {
-      await putJson(ctx, keys.record(ctx.stub, old.recordId), old);
-    }
     const stored: BatchState = {
       batchId: batch.batchId,
       catalogueEntryId: entry.entryId,
@@ -88,6 +51,41 @@ export class AnchorsContract extends CredexContract {
       anchoredAt: now,
       txId,
     };
+
+    // Status keys to write, by key: the superseded records and their corrections.
+    const changed = new Map<string, RecordState>();
+    const batches: BatchCache = new Map();
+    const correctionIds = new Set<string>();
+    const correctionIndexes = new Set<number>();
+    for (const { record, supersedes } of batch.supersessions ?? []) {
+      checkInclusion(record, stored);
+      if (correctionIds.has(record.recordId) || correctionIndexes.has(record.index)) {
+        fail('SUPERSESSION_INVALID', `record ${record.recordId} (index ${record.index}) is listed twice in the supersessions`);
+      }
+      correctionIds.add(record.recordId);
+      correctionIndexes.add(record.index);
+      const resolved = await resolveRecord(ctx, supersedes, batches);
+      const oldKey = keys.record(ctx.stub, resolved.batchId, resolved.recordId);
+      const old = changed.get(oldKey) ?? resolved;
+      checkSupersedable(old, record.recordId, entry.subject, publisher);
+      changed.set(oldKey, { ...withStatus(old, 'superseded', now, txId), supersededBy: record.recordId });
+      changed.set(keys.record(ctx.stub, stored.batchId, record.recordId), {
+        recordId: record.recordId,
+        batchId: stored.batchId,
+        index: record.index,
+        leafHash: record.leafHash,
+        publisher,
+        subject: entry.subject,
+        recordType: entry.recordType,
+        catalogueEntryId: entry.entryId,
+        status: 'active',
+        supersedes: old.recordId,
+        history: [{ status: 'active', at: now, txId }],
+      });
+    }
+    for (const record of [...changed.values()].sort(byBatchAndRecord)) {
+      await saveRecord(ctx, record);
+    }
     await putJson(ctx, batchKey, stored);
     return encode(stored);
   }
@@ -98,15 +96,16 @@ export class AnchorsContract extends CredexContract {
     return encode(batch ?? fail('NOT_FOUND', `batch ${batchId} is not anchored`));
   }
 
+  /** The record a RecordRef proves, with its status (as anchored when it never changed). */
   @Transaction(false)
-  async GetRecord(ctx: Context, recordId: string): Promise<string> {
-    return encode(await loadRecord(ctx, parseId('recordId', recordId)));
+  async GetRecord(ctx: Context, refJson: string): Promise<string> {
+    return encode(await resolveRecord(ctx, parseArgument('record-ref', refJson)));
   }
 
   /** The publisher withdraws a record: it is never served again; its anchor stays. */
   @Transaction()
-  async WithdrawRecord(ctx: Context, recordId: string): Promise<string> {
-    const record = await loadRecord(ctx, parseId('recordId', recordId));
+  async WithdrawRecord(ctx: Context, refJson: string): Promise<string> {
+    const record = await resolveRecord(ctx, parseArgument('record-ref', refJson));
     const caller = callerMspId(ctx);
     if (record.publisher !== caller) {
       fail('FORBIDDEN', `only ${record.publisher} may withdraw record ${record.recordId}`);
@@ -115,22 +114,9 @@ export class AnchorsContract extends CredexContract {
       fail('RECORD_WITHDRAWN', `record ${record.recordId} is already withdrawn`);
     }
     const withdrawn = withStatus(record, 'withdrawn', ledgerTime(ctx).iso, ctx.stub.getTxID());
-    await putJson(ctx, keys.record(ctx.stub, record.recordId), withdrawn);
+    await saveRecord(ctx, withdrawn);
     return encode(withdrawn);
   }
-}
-
-// records[i] must have index i, and size must count them: the root commits to exactly these.
-function leavesInIndexOrder(batch: AnchorBatch): string[] {
-  if (batch.records.length !== batch.size) {
-    fail('BATCH_INVALID', `size ${batch.size} does not match the ${batch.records.length} records`);
-  }
-  return batch.records.map((item, position) => {
-    if (item.index !== position) {
-      fail('BATCH_INVALID', `record ${item.recordId} is at position ${position} but has index ${item.index}`);
-    }
-    return item.leafHash;
-  });
 }
 
 // A correction replaces a live record of the same publisher about the same subject.
@@ -144,6 +130,10 @@ function checkSupersedable(old: RecordState, by: string, subject: string, publis
   if (old.status === 'superseded' || old.status === 'withdrawn') {
     fail('SUPERSESSION_INVALID', `record ${old.recordId} is ${old.status}${old.supersededBy === undefined ? '' : ` by ${old.supersededBy}`}`);
   }
+}
+
+function byBatchAndRecord(a: RecordState, b: RecordState): number {
+  return compare(a.batchId, b.batchId) || compare(a.recordId, b.recordId);
 }
 
 function compare(a: string, b: string): number {

@@ -6,7 +6,7 @@ import { CredexContract } from '../contract';
 import { fail } from '../errors';
 import { idOfIndexKey, keys, type KeyPrefix } from '../keys';
 import { acceptEnterpriseStatement } from '../signatures';
-import { loadRecord, withStatus, type RecordState } from '../state';
+import { resolveRecord, saveRecord, withStatus, type RecordState } from '../state';
 import { callerMspId, ledgerTime } from '../tx';
 
 /** The publisher must answer an objection within 20 days of its filing. */
@@ -18,6 +18,10 @@ export interface ObjectionState {
   objectionId: string;
   subject: string;
   recordId: string;
+  /** The record's batch, place and leaf: its status key is (batchId, recordId). */
+  batchId: string;
+  index: number;
+  leafHash: string;
   publisher: string;
   reason: string;
   statement: Objection;
@@ -44,11 +48,16 @@ export class ObjectionsContract extends CredexContract {
     super('objections');
   }
 
+  /** The subject's signed objection against the record `refJson` (a RecordRef) proves. */
   @Transaction()
-  async FileObjection(ctx: Context, signedObjectionJson: string): Promise<string> {
+  async FileObjection(ctx: Context, signedObjectionJson: string, refJson: string): Promise<string> {
     const signed = parseArgument('signed-objection', signedObjectionJson);
     const objection = signed.statement;
-    const record = await loadRecord(ctx, objection.recordId);
+    const ref = parseArgument('record-ref', refJson);
+    if (ref.recordId !== objection.recordId) {
+      fail('RECORD_MISMATCH', `the objection is against record ${objection.recordId}, but the reference names ${ref.recordId}`);
+    }
+    const record = await resolveRecord(ctx, ref);
     if (record.subject !== objection.subject) {
       fail('FORBIDDEN', `record ${record.recordId} is about ${record.subject}, not ${objection.subject}`);
     }
@@ -67,6 +76,9 @@ export class ObjectionsContract extends CredexContract {
       objectionId,
       subject: objection.subject,
       recordId: record.recordId,
+      batchId: record.batchId,
+      index: record.index,
+      leafHash: record.leafHash,
       publisher: record.publisher,
       reason: objection.reason,
       statement: objection,
@@ -80,12 +92,15 @@ export class ObjectionsContract extends CredexContract {
     await putIndex(ctx, keys.objectionBySubject(ctx.stub, stored.subject, objectionId));
     await putIndex(ctx, keys.objectionByPublisher(ctx.stub, stored.publisher, objectionId));
     await putIndex(ctx, keys.openObjection(ctx.stub, stored.deadline, objectionId));
-    await putJson(ctx, keys.record(ctx.stub, record.recordId), withStatus(record, 'disputed', now.iso, txId));
+    await saveRecord(ctx, withStatus(record, 'disputed', now.iso, txId));
     emit(ctx, OBJECTION_FILED_EVENT, stored);
     return encode(stored);
   }
 
-  /** The record's publisher rejects the objection, or corrects the record by a superseding one. */
+  /**
+   * The record's publisher rejects the objection (the record is active again), or corrects the
+   * record: the correction must already be anchored with a supersession of this record.
+   */
   @Transaction()
   async ResolveObjection(ctx: Context, resolutionJson: string): Promise<string> {
     const resolution = parseArgument('objection-resolution', resolutionJson);
@@ -99,11 +114,12 @@ export class ObjectionsContract extends CredexContract {
     }
     const now = ledgerTime(ctx).iso;
     const txId = ctx.stub.getTxID();
-    const record = await loadRecord(ctx, objection.recordId);
+    // Filing the objection wrote the record's status key.
+    const record = (await getJson<RecordState>(ctx, keys.record(ctx.stub, objection.batchId, objection.recordId))) ?? fail('INTERNAL', `record ${objection.recordId} of objection ${objection.objectionId} has no status`);
     if (resolution.outcome === 'corrected') {
-      await supersede(ctx, record, resolution.supersededBy, now, txId);
+      checkCorrected(record, resolution.supersededBy);
     } else if (record.status === 'disputed') {
-      await putJson(ctx, keys.record(ctx.stub, record.recordId), withStatus(record, 'active', now, txId));
+      await saveRecord(ctx, withStatus(record, 'active', now, txId));
     }
     const resolved: ObjectionState = {
       ...objection,
@@ -156,19 +172,14 @@ async function loadObjection(ctx: Context, objectionId: string): Promise<Objecti
   return (await getJson<ObjectionState>(ctx, keys.objection(ctx.stub, objectionId))) ?? fail('OBJECTION_UNKNOWN', `objection ${objectionId} does not exist`);
 }
 
-// The correction must already be anchored and declare that it supersedes this record.
-async function supersede(ctx: Context, record: RecordState, supersededBy: string | undefined, now: string, txId: string): Promise<void> {
+// AnchorBatch superseded the record when it anchored the correction; resolving only records it.
+function checkCorrected(record: RecordState, supersededBy: string | undefined): void {
   if (supersededBy === undefined) {
     fail('SCHEMA_INVALID', 'a corrected outcome names the superseding record in supersededBy');
   }
-  const correction = await loadRecord(ctx, supersededBy);
-  if (correction.supersedes !== record.recordId) {
-    fail('SUPERSESSION_INVALID', `record ${correction.recordId} does not supersede ${record.recordId}`);
+  if (record.status !== 'superseded' || record.supersededBy !== supersededBy) {
+    fail('SUPERSESSION_INVALID', `record ${record.recordId} is ${record.status}${record.supersededBy === undefined ? '' : ` by ${record.supersededBy}`}, not superseded by ${supersededBy}: anchor the correction with a supersession of this record first`);
   }
-  if (record.status === 'superseded' && record.supersededBy === correction.recordId) {
-    return;
-  }
-  await putJson(ctx, keys.record(ctx.stub, record.recordId), { ...withStatus(record, 'superseded', now, txId), supersededBy: correction.recordId });
 }
 
 function emit(ctx: Context, name: string, objection: ObjectionState): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { newSigningKeyPair } from '@credex/core';
-import { fixtureRevocation, validate, type LedgerAccess as AccessState, type LedgerAccessResult as Result } from '@credex/schemas';
+import { newSigningKeyPair, sha256Hex } from '@credex/core';
+import { fixtureRevocation, validate, type LedgerAccess as AccessState, type LedgerAccessResult as Result, type RecordRef } from '@credex/schemas';
 import { json, signed, standardWorld, OTHER, SUBJECT, type World } from '../support/world';
 
 type Access = ReturnType<World['access']>;
@@ -24,10 +24,11 @@ describe('access register', () => {
     const { world, licence, penalty } = await standardWorld();
     const consentId = await world.createConsent();
     world.cc.setTime('2026-11-15T03:04:05.678Z');
-    const access = world.access(consentId, [penalty.records[0]!.recordId, licence.records[0]!.recordId, licence.records[1]!.recordId]);
+    const access = world.access(consentId, [penalty.records[0]!.ref, licence.records[0]!.ref, licence.records[1]!.ref]);
     const { result, event, txId } = await record(world, 'GovMSP', [access]);
     // Two distinct entries: licence (200) + penalty (300).
-    expect(result.results).toEqual([{ accessId: access.accessId, ok: true, fee: 500, usesLeft: 9 }]);
+    const sortedIds = [...access.recordIds].sort();
+    expect(result.results).toEqual([{ accessId: access.accessId, ok: true, fee: 500, usesLeft: 9, records: sortedIds.map((recordId) => ({ recordId, status: 'active' })) }]);
     expect(event?.name).toBe('AccessRegistered');
     expect(JSON.parse(Buffer.from(event!.payload).toString('utf8'))).toEqual({ accessIds: [access.accessId], publisher: 'GovMSP', txId });
 
@@ -41,7 +42,8 @@ describe('access register', () => {
       grantee: 'BankMSP',
       publisher: 'GovMSP',
       purpose: 'LOAN_APPLICATION',
-      recordIds: [...access.recordIds].sort(),
+      recordIds: sortedIds,
+      records: sortedIds.map((recordId) => ({ recordId, batchId: access.records.find((r) => r.recordId === recordId)!.batchId })),
       catalogueEntryIds: [licence.entryId, penalty.entryId].sort(),
       fee: 500,
       at: '2026-11-15T03:04:05.678Z',
@@ -61,13 +63,13 @@ describe('access register', () => {
   it('group commit: checks each access on its own, counts uses within the transaction, lists failures and registers the rest', async () => {
     const { world, licence, receivable } = await standardWorld();
     const consentId = await world.createConsent({ maxUses: 2 });
-    const [r0, r1] = licence.records.map((r) => r.recordId) as [string, string];
+    const [r0, r1] = licence.records.map((r) => r.ref) as [RecordRef, RecordRef];
     const first = world.access(consentId, [r0]);
     const duplicateId = { ...world.access(consentId, [r1]), accessId: first.accessId };
     const second = world.access(consentId, [r1]);
     const sameNonce = world.access(consentId, [r0], { nonce: second.request.statement.nonce });
     const third = world.access(consentId, [r0, r1]);
-    const foreign = world.access(consentId, [receivable.records[0]!.recordId]);
+    const foreign = world.access(consentId, [receivable.records[0]!.ref]);
     const { result, event } = await record(world, 'GovMSP', [first, duplicateId, second, sameNonce, third, foreign]);
     expect(result.results.map((r) => (r.ok ? ['ok', r.accessId, r.usesLeft] : [r.code, r.accessId]))).toEqual([
       ['ok', first.accessId, 1],
@@ -89,7 +91,7 @@ describe('access register', () => {
 
   it('refuses a revoked, expired, not yet valid, wrong-grantee, wrong-purpose or out-of-scope consent', async () => {
     const { world, licence, penalty, receivable } = await standardWorld();
-    const r0 = licence.records[0]!.recordId;
+    const r0 = licence.records[0]!.ref;
     const consentId = await world.createConsent({ notBefore: '2026-11-01T00:00:00.000Z', notAfter: '2026-11-30T23:59:59.999Z' });
     await expectRefused(world, 'GovMSP', world.access('a'.repeat(64), [r0]), 'CONSENT_UNKNOWN');
     await expectRefused(world, 'GovMSP', world.access(consentId, [r0], { grantee: 'Bank2MSP' }), 'CONSENT_WRONG_GRANTEE');
@@ -98,15 +100,15 @@ describe('access register', () => {
     // Scope by record type: the redblack-list type is not in the fixture consent.
     const redblack = await world.createEntry('GovMSP', 'gov.redblack-list');
     const [listed] = await world.anchor('GovMSP', { entryId: redblack, recordType: 'gov.redblack-list', subject: SUBJECT }, 1);
-    await expectRefused(world, 'GovMSP', world.access(consentId, [r0, listed!.recordId]), 'CONSENT_OUT_OF_SCOPE');
+    await expectRefused(world, 'GovMSP', world.access(consentId, [r0, listed!.ref]), 'CONSENT_OUT_OF_SCOPE');
     // Scope by subject: a licence of another enterprise, though its type is in scope.
     const otherEntry = await world.createEntry('GovMSP', 'gov.admin-licence', { subject: OTHER });
     const [ofOther] = await world.anchor('GovMSP', { entryId: otherEntry, recordType: 'gov.admin-licence', subject: OTHER }, 1);
-    await expectRefused(world, 'GovMSP', world.access(consentId, [ofOther!.recordId]), 'CONSENT_OUT_OF_SCOPE');
+    await expectRefused(world, 'GovMSP', world.access(consentId, [ofOther!.ref]), 'CONSENT_OUT_OF_SCOPE');
     // Scope by catalogue entry: only the penalty entry.
     const byEntry = await world.createConsent({ scope: { catalogueEntryIds: [penalty.entryId] } });
     await expectRefused(world, 'GovMSP', world.access(byEntry, [r0]), 'CONSENT_OUT_OF_SCOPE');
-    expect((await record(world, 'GovMSP', [world.access(byEntry, [penalty.records[0]!.recordId])])).result.results[0]).toMatchObject({ ok: true, fee: 300 });
+    expect((await record(world, 'GovMSP', [world.access(byEntry, [penalty.records[0]!.ref])])).result.results[0]).toMatchObject({ ok: true, fee: 300 });
 
     world.cc.setTime('2026-10-31T23:59:59.999Z');
     await expectRefused(world, 'GovMSP', world.access(consentId, [r0]), 'CONSENT_NOT_YET_VALID');
@@ -122,7 +124,7 @@ describe('access register', () => {
 
   it('checks the request signature against the grantee org\'s registered key and the request against the access', async () => {
     const { world, licence } = await standardWorld();
-    const r0 = licence.records[0]!.recordId;
+    const r0 = licence.records[0]!.ref;
     const consentId = await world.createConsent();
     await expectRefused(world, 'GovMSP', world.access(consentId, [r0], {}, world.requestKey('Bank2MSP')), 'SIGNATURE_INVALID');
     await expectRefused(world, 'GovMSP', world.access(consentId, [r0], {}, newSigningKeyPair()), 'SIGNATURE_INVALID');
@@ -130,24 +132,35 @@ describe('access register', () => {
     await expectRefused(world, 'GovMSP', { ...tampered, request: { ...tampered.request, statement: { ...tampered.request.statement, purpose: 'GUARANTEE' } } }, 'SIGNATURE_INVALID');
     await expectRefused(world, 'GovMSP', world.access(consentId, [r0], { grantee: 'Bank9MSP' }, newSigningKeyPair()), 'ORG_UNKNOWN');
     await expectRefused(world, 'GovMSP', { ...world.access(consentId, [r0]), recordIds: [licence.records[1]!.recordId] }, 'REQUEST_MISMATCH');
+    // The references must name exactly the records of the access: not another, not one twice, not one less.
+    await expectRefused(world, 'GovMSP', { ...world.access(consentId, [r0]), records: [licence.records[1]!.ref] }, 'REQUEST_MISMATCH');
+    await expectRefused(world, 'GovMSP', { ...world.access(consentId, [r0, licence.records[1]!.ref]), records: [r0, r0] }, 'REQUEST_MISMATCH');
+    await expectRefused(world, 'GovMSP', { ...world.access(consentId, [r0, licence.records[1]!.ref]), records: [r0] }, 'REQUEST_MISMATCH');
     await expectRefused(world, 'GovMSP', { ...world.access(consentId, [r0]), consentId: 'b'.repeat(64) }, 'REQUEST_MISMATCH');
   });
 
   it('serves only the caller\'s own, existing, withdrawn-free records of active entries', async () => {
     const { world, licence, receivable } = await standardWorld();
     const consentId = await world.createConsent();
-    await expectRefused(world, 'GovMSP', world.access(consentId, ['rec-missing']), 'RECORD_UNKNOWN');
-    await expectRefused(world, 'CoreMSP', world.access(consentId, [licence.records[0]!.recordId]), 'FORBIDDEN');
-    await world.cc.submit('GovMSP', 'anchors:WithdrawRecord', licence.records[0]!.recordId);
-    await expectRefused(world, 'GovMSP', world.access(consentId, [licence.records[0]!.recordId]), 'RECORD_WITHDRAWN');
+    const ref = licence.records[0]!.ref;
+    await expectRefused(world, 'GovMSP', world.access(consentId, [{ ...ref, batchId: 'batch-missing' }]), 'RECORD_UNKNOWN');
+    await expectRefused(world, 'GovMSP', world.access(consentId, [{ ...ref, leafHash: sha256Hex('forged') }]), 'RECORD_PROOF_INVALID');
+    await expectRefused(world, 'GovMSP', world.access(consentId, [{ ...ref, index: 1 }]), 'RECORD_PROOF_INVALID');
+    await expectRefused(world, 'CoreMSP', world.access(consentId, [licence.records[0]!.ref]), 'FORBIDDEN');
+    // Superseded records are served (the verifier reports it), with their status in the result.
+    const [fix] = await world.anchor('GovMSP', { entryId: licence.entryId, recordType: 'gov.admin-licence', subject: SUBJECT }, 1, [licence.records[1]!.ref]);
+    const served = await record(world, 'GovMSP', [world.access(consentId, [fix!.ref, licence.records[1]!.ref])]);
+    expect(served.result.results[0]).toMatchObject({ ok: true, records: [{ recordId: licence.records[1]!.recordId, status: 'superseded' }, { recordId: fix!.recordId, status: 'active' }] });
+    await world.cc.submit('GovMSP', 'anchors:WithdrawRecord', json(licence.records[0]!.ref));
+    await expectRefused(world, 'GovMSP', world.access(consentId, [licence.records[0]!.ref]), 'RECORD_WITHDRAWN');
     await world.cc.submit('CoreMSP', 'catalogue:RetireEntry', receivable.entryId);
-    await expectRefused(world, 'CoreMSP', world.access(consentId, [receivable.records[0]!.recordId]), 'ENTRY_RETIRED');
+    await expectRefused(world, 'CoreMSP', world.access(consentId, [receivable.records[0]!.ref]), 'ENTRY_RETIRED');
   });
 
   it('rejects a malformed, invalid or oversized group, or a non-member caller, as a whole', async () => {
     const { world, licence } = await standardWorld();
     const consentId = await world.createConsent();
-    const access = world.access(consentId, [licence.records[0]!.recordId]);
+    const access = world.access(consentId, [licence.records[0]!.ref]);
     await world.cc.expectRejected('JSON_INVALID', 'GovMSP', 'access:RecordAccess', '{"accesses": [');
     await world.cc.expectRejected('SCHEMA_INVALID', 'GovMSP', 'access:RecordAccess', json({ accesses: [] }));
     await world.cc.expectRejected('SCHEMA_INVALID', 'GovMSP', 'access:RecordAccess', json({ accesses: [{ ...access, extra: 1 }] }));
@@ -160,11 +173,11 @@ describe('access register', () => {
     const bank = await world.createConsent({ maxUses: 100, scope: { recordTypes: ['gov.admin-licence', 'gov.admin-penalty', 'sc.receivable-confirmation'] } });
     const bank2 = await world.createConsent({ grantee: 'Bank2MSP', maxUses: 100 });
     world.cc.setTime('2026-11-20T00:00:00.000Z');
-    await record(world, 'GovMSP', [world.access(bank, [licence.records[0]!.recordId]), world.access(bank, [licence.records[1]!.recordId, penalty.records[0]!.recordId])]);
-    await record(world, 'CoreMSP', [world.access(bank, [receivable.records[0]!.recordId])]);
-    await record(world, 'GovMSP', [world.access(bank2, [licence.records[0]!.recordId], { grantee: 'Bank2MSP' })]);
+    await record(world, 'GovMSP', [world.access(bank, [licence.records[0]!.ref]), world.access(bank, [licence.records[1]!.ref, penalty.records[0]!.ref])]);
+    await record(world, 'CoreMSP', [world.access(bank, [receivable.records[0]!.ref])]);
+    await record(world, 'GovMSP', [world.access(bank2, [licence.records[0]!.ref], { grantee: 'Bank2MSP' })]);
     world.cc.setTime('2026-12-01T00:00:00.000Z');
-    await record(world, 'GovMSP', [world.access(bank, [licence.records[0]!.recordId])]);
+    await record(world, 'GovMSP', [world.access(bank, [licence.records[0]!.ref])]);
 
     expect(await world.cc.evaluate('AuditMSP', 'access:FeeTotals', '2026-11')).toEqual({
       period: '2026-11',

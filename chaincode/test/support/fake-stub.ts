@@ -76,9 +76,18 @@ function queryResult(kvs: KV[]): Promise<unknown> & AsyncIterable<KV> {
   return promise;
 }
 
+/** How many state operations a transaction made: each is one shim round trip on a peer. */
+export interface StateOps {
+  getState: number;
+  putState: number;
+  deleteState: number;
+  rangeQuery: number;
+}
+
 /** One transaction's view of the ledger. */
 export class FakeStub {
   readonly writes = new Map<string, Uint8Array | null>();
+  readonly ops: StateOps = { getState: 0, putState: 0, deleteState: 0, rangeQuery: 0 };
   event: ChaincodeEvent | undefined;
 
   constructor(
@@ -90,10 +99,12 @@ export class FakeStub {
   ) {}
 
   getState(key: string): Promise<Uint8Array> {
+    this.ops.getState++;
     return Promise.resolve(this.ledger.get(key) ?? new Uint8Array(0));
   }
 
   putState(key: string, value: Uint8Array): Promise<void> {
+    this.ops.putState++;
     if (key.length === 0) return Promise.reject(new Error('key must not be empty'));
     // Fabric would take an empty value for a delete; the chaincode must never rely on that.
     if (value.length === 0) return Promise.reject(new Error(`empty value for ${JSON.stringify(key)}`));
@@ -102,6 +113,7 @@ export class FakeStub {
   }
 
   deleteState(key: string): Promise<void> {
+    this.ops.deleteState++;
     this.writes.set(key, null);
     return Promise.resolve();
   }
@@ -122,6 +134,7 @@ export class FakeStub {
   }
 
   getStateByPartialCompositeKey(objectType: string, attributes: string[]): Promise<unknown> & AsyncIterable<KV> {
+    this.ops.rangeQuery++;
     const start = this.createCompositeKey(objectType, attributes);
     return queryResult(this.ledger.range(start, start + MAX_CODE_POINT));
   }

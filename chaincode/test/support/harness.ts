@@ -10,7 +10,7 @@ import { Context, Contract } from 'fabric-contract-api';
 import { parseErrorCode } from '@credex/core';
 import { expect } from 'vitest';
 import { contracts } from '../../src/index';
-import { FakeClientIdentity, FakeLedger, FakeStub, type ChaincodeEvent } from './fake-stub';
+import { FakeClientIdentity, FakeLedger, FakeStub, type ChaincodeEvent, type StateOps } from './fake-stub';
 
 interface TransactionMetadata {
   name: string;
@@ -22,6 +22,8 @@ export interface Submitted<T> {
   result: T;
   txId: string;
   event: ChaincodeEvent | undefined;
+  /** The state operations the transaction made (shim round trips on a peer). */
+  ops: StateOps;
 }
 
 const instances = new Map<string, Contract>(contracts.map((C) => {
@@ -95,7 +97,7 @@ export class TestChaincode {
     if (!commit && stub.writes.size > 0) throw new Error(`${fqName} wrote during an evaluate`);
     this.ledger.apply(stub.writes);
     if (stub.event !== undefined) this.ledger.events.push(stub.event);
-    return { result: JSON.parse(raw) as T, txId, event: stub.event };
+    return { result: JSON.parse(raw) as T, txId, event: stub.event, ops: { ...stub.ops } };
   }
 
   /**

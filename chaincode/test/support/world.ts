@@ -25,6 +25,7 @@ import {
   type AccessRequest,
   type CatalogueEntry,
   type Consent,
+  type RecordRef,
   type RecordType,
 } from '@credex/schemas';
 import { TestChaincode } from './harness';
@@ -39,6 +40,8 @@ export interface AnchoredRecord {
   recordId: string;
   leafHash: string;
   entryId: string;
+  /** The record's reference with its inclusion proof, as the ledger's record transactions take it. */
+  ref: RecordRef;
 }
 
 export function signed<T>(kind: StatementKind, statement: T, key: KeyPairB64u): Signed<T> {
@@ -90,12 +93,12 @@ export class World {
     publisher: MspId,
     entry: { entryId: string; recordType: RecordType; subject: string },
     count = 2,
-    supersedes: (string | undefined)[] = [],
+    supersedes: (RecordRef | undefined)[] = [],
   ): Promise<AnchoredRecord[]> {
     const batchNo = ++this.batchCount;
     const { batch, leaves } = fixtureSealedBatch({ ...entry, publisher }, { count, idPrefix: `b${batchNo}r`, batchId: `batch-${batchNo}`, supersedes });
     await this.cc.submit(publisher, 'anchors:AnchorBatch', json(batch));
-    return leaves.map((l) => ({ recordId: l.recordId, leafHash: l.leafHash, entryId: entry.entryId }));
+    return leaves.map((l) => ({ recordId: l.recordId, leafHash: l.leafHash, entryId: entry.entryId, ref: l.ref }));
   }
 
   signedConsent(overrides: Partial<Consent> = {}, key?: KeyPairB64u): Signed<Consent> {
@@ -109,16 +112,18 @@ export class World {
     return statementId('consent', consent.statement);
   }
 
-  /** One access of a RecordAccess group, signed by the grantee's request key. */
-  access(consentId: string, recordIds: string[], overrides: Partial<AccessRequest> = {}, signer?: KeyPairB64u): {
+  /** One access of a RecordAccess group for the records `refs` name, signed by the grantee's request key. */
+  access(consentId: string, refs: RecordRef[], overrides: Partial<AccessRequest> = {}, signer?: KeyPairB64u): {
     accessId: string;
     consentId: string;
     recordIds: string[];
+    records: RecordRef[];
     request: Signed<AccessRequest>;
   } {
+    const recordIds = refs.map((r) => r.recordId);
     const request = fixtureAccessRequest(consentId, recordIds, overrides);
     const key = signer ?? this.requestKey(request.grantee as MspId);
-    return { accessId: `acc-${newSalt()}`, consentId, recordIds, request: signed('access-request', request, key) };
+    return { accessId: `acc-${newSalt()}`, consentId, recordIds, records: refs, request: signed('access-request', request, key) };
   }
 }
 
