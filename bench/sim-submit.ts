@@ -183,7 +183,8 @@ async function clientsMain(): Promise<void> {
     await cc('GovMSP').submitTransaction('catalogue:CreateEntry', json(entry));
     const { batch, leaves } = fixtureSealedBatch(entry, { count: 1, idPrefix: 'bench', batchId: 'bench-1' });
     await cc('GovMSP').submitTransaction('anchors:AnchorBatch', json(batch));
-    const recordId = leaves[0]!.recordId;
+    const ref = leaves[0]!.ref;
+    const recordId = ref.recordId;
 
     const maxLevel = Math.max(...LEVELS);
     const consents: string[] = [];
@@ -215,7 +216,7 @@ async function clientsMain(): Promise<void> {
           const consentId = consents[w]!;
           while (performance.now() < until) {
             const request = fixtureAccessRequest(consentId, [recordId]);
-            const group = { accesses: [{ accessId: `acc-${newSalt()}`, consentId, recordIds: [recordId], request: { statement: request, signature: signRequest('access-request', request) } }] };
+            const group = { accesses: [{ accessId: `acc-${newSalt()}`, consentId, recordIds: [recordId], records: [ref], request: { statement: request, signature: signRequest('access-request', request) } }] };
             const t = performance.now();
             try {
               const commit = await publisher.submitAsync('access:RecordAccess', { arguments: [json(group)] });

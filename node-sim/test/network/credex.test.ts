@@ -23,6 +23,7 @@ import {
   fixtureOrganization,
   fixtureRevocation,
   fixtureSealedBatch,
+  type RecordRef,
 } from '@credex/schemas';
 import { startSimNetwork, type SimNetwork } from '../../src/index';
 import { connectTo, take, tempDir, utf8, type Connection } from './helpers';
@@ -38,13 +39,14 @@ const conns = new Map<string, Connection>();
 const contracts = new Map<string, Contract>();
 const requestKeys = new Map<string, KeyPairB64u>(ORGS.map((m) => [m, newSigningKeyPair()]));
 const subjectKey = newSigningKeyPair();
-let recordIds: string[] = [];
+let refs: RecordRef[] = [];
 
 const cc = (mspId: string): Contract => contracts.get(mspId)!;
 
-function access(consentId: string, ids: string[]) {
+function access(consentId: string, records: RecordRef[]) {
+  const ids = records.map((r) => r.recordId);
   const request = fixtureAccessRequest(consentId, ids);
-  return { accessId: `acc-${newSalt()}`, consentId, recordIds: ids, request: signed('access-request', request, requestKeys.get('BankMSP')!) };
+  return { accessId: `acc-${newSalt()}`, consentId, recordIds: ids, records, request: signed('access-request', request, requestKeys.get('BankMSP')!) };
 }
 
 async function createConsent(): Promise<string> {
@@ -74,7 +76,7 @@ beforeAll(async () => {
   const entry = fixtureEntryDraft({ publisher: 'GovMSP', recordType: 'gov.admin-licence' });
   await cc('GovMSP').submitTransaction('catalogue:CreateEntry', json(entry));
   const { batch, leaves } = fixtureSealedBatch(entry, { idPrefix: 'sim', batchId: 'batch-sim-1' });
-  recordIds = leaves.map((l) => l.recordId);
+  refs = leaves.map((l) => l.ref);
   await cc('GovMSP').submitTransaction('anchors:AnchorBatch', json(batch));
 }, 120_000);
 
@@ -88,14 +90,14 @@ describe('credex chaincode on node-sim', () => {
   it('registers an access, emits AccessRegistered, and serves it to the auditor', async () => {
     const consentId = await createConsent();
     const network = conns.get('BankMSP')!.gateway.getNetwork(sim.channel);
-    const group = { accesses: [access(consentId, [recordIds[0]!])] };
+    const group = { accesses: [access(consentId, [refs[0]!])] };
     const events = await network.getChaincodeEvents(sim.chaincodeName);
     try {
       const arriving = take(events, 1);
       const result = JSON.parse(utf8(await cc('GovMSP').submitTransaction('access:RecordAccess', json(group)))) as {
         results: { accessId: string; ok: boolean }[];
       };
-      expect(result.results).toEqual([expect.objectContaining({ accessId: group.accesses[0]!.accessId, ok: true })]);
+      expect(result.results).toEqual([expect.objectContaining({ accessId: group.accesses[0]!.accessId, ok: true, records: [{ recordId: refs[0]!.recordId, status: 'active' }] })]);
       const [event] = await arriving;
       expect(event?.eventName).toBe('AccessRegistered');
       expect(JSON.parse(utf8(event!.payload))).toMatchObject({ accessIds: [group.accesses[0]!.accessId], publisher: 'GovMSP' });
@@ -108,7 +110,7 @@ describe('credex chaincode on node-sim', () => {
 
   it('decides a revocation racing an access by MVCC: the held access is invalid and changes nothing', async () => {
     const consentId = await createConsent();
-    const held = access(consentId, [recordIds[1]!]);
+    const held = access(consentId, [refs[1]!]);
     const tx = await cc('GovMSP').newProposal('access:RecordAccess', { arguments: [json({ accesses: [held] })] }).endorse();
     expect(JSON.parse(utf8(tx.getResult()))).toMatchObject({ results: [{ accessId: held.accessId, ok: true }] });
 
@@ -123,7 +125,7 @@ describe('credex chaincode on node-sim', () => {
     expect(consent.uses).toBe(0);
     // A fresh access after the revocation is refused by the chaincode itself.
     const again = JSON.parse(
-      utf8(await cc('GovMSP').submitTransaction('access:RecordAccess', json({ accesses: [access(consentId, [recordIds[1]!])] }))),
+      utf8(await cc('GovMSP').submitTransaction('access:RecordAccess', json({ accesses: [access(consentId, [refs[1]!])] }))),
     ) as { results: { ok: boolean; code?: string }[] };
     expect(again.results[0]).toMatchObject({ ok: false, code: 'CONSENT_REVOKED' });
   });
