@@ -74,14 +74,20 @@ export const keys = {
   consentsByGrantee: (grantee: string): KeyPrefix => prefix('consent~grantee', [grantee]),
 
   access: (stub: Stub, accessId: string): string => key(stub, 'access', [accessId]),
-  accessBySubject: (stub: Stub, subject: string, accessId: string): string => key(stub, 'access~subject', [subject, accessId]),
+  /**
+   * The access register's indexes are per transaction, not per access: one key per distinct
+   * value among a transaction's accesses, `access~by [value, at, txId]` holding the ids of those
+   * accesses (a canonical JSON array), so a group of accesses writes a few index keys, and a
+   * range lists accesses in ledger-time order.
+   */
+  accessBySubject: (stub: Stub, subject: string, at: string, txId: string): string => key(stub, 'access~subject', [subject, at, txId]),
   accessesBySubject: (subject: string): KeyPrefix => prefix('access~subject', [subject]),
-  accessByGrantee: (stub: Stub, grantee: string, accessId: string): string => key(stub, 'access~grantee', [grantee, accessId]),
+  accessByGrantee: (stub: Stub, grantee: string, at: string, txId: string): string => key(stub, 'access~grantee', [grantee, at, txId]),
   accessesByGrantee: (grantee: string): KeyPrefix => prefix('access~grantee', [grantee]),
-  accessByPublisher: (stub: Stub, publisher: string, accessId: string): string => key(stub, 'access~publisher', [publisher, accessId]),
+  accessByPublisher: (stub: Stub, publisher: string, at: string, txId: string): string => key(stub, 'access~publisher', [publisher, at, txId]),
   accessesByPublisher: (publisher: string): KeyPrefix => prefix('access~publisher', [publisher]),
   /** Period is the ledger month `YYYY-MM` of the access, for fee totals. */
-  accessByPeriod: (stub: Stub, period: string, accessId: string): string => key(stub, 'access~period', [period, accessId]),
+  accessByPeriod: (stub: Stub, period: string, at: string, txId: string): string => key(stub, 'access~period', [period, at, txId]),
   accessesByPeriod: (period: string): KeyPrefix => prefix('access~period', [period]),
 
   objection: (stub: Stub, objectionId: string): string => key(stub, 'objection', [objectionId]),

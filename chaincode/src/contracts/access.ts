@@ -1,7 +1,7 @@
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { assertUscc, verifyStatement } from '@credex/core';
 import type { AccessGroup, AccessRequest, LedgerAccess, LedgerAccessResult } from '@credex/schemas';
-import { MAX_BULK_ARGUMENT_BYTES, encode, exists, getJson, listIndexed, parseArgument, parseId, putIndex, putJson } from '../codec';
+import { MAX_BULK_ARGUMENT_BYTES, encode, exists, getJson, listJson, parseArgument, parseId, putIndex, putJson } from '../codec';
 import { CredexContract } from '../contract';
 import { describeError, fail } from '../errors';
 import { keys, type KeyPrefix } from '../keys';
@@ -53,6 +53,7 @@ export class AccessContract extends CredexContract {
       results.push(await session.register(access));
     }
     await session.writeConsents();
+    await session.writeIndexes();
     const accessIds = results.filter((r) => r.ok).map((r) => r.accessId);
     if (accessIds.length > 0) {
       ctx.stub.setEvent(ACCESS_REGISTERED_EVENT, new TextEncoder().encode(encode({ accessIds, publisher, txId: ctx.stub.getTxID() })));
@@ -98,8 +99,19 @@ export class AccessContract extends CredexContract {
   }
 }
 
-function listAccesses(ctx: Context, range: KeyPrefix): Promise<AccessState[]> {
-  return listIndexed<AccessState>(ctx, range, (id) => keys.access(ctx.stub, id));
+// Each index key holds the ids of one transaction's accesses with that value.
+async function listAccesses(ctx: Context, range: KeyPrefix): Promise<AccessState[]> {
+  const accesses: AccessState[] = [];
+  for (const accessIds of await listJson<string[]>(ctx, range)) {
+    for (const accessId of accessIds) {
+      const access = await getJson<AccessState>(ctx, keys.access(ctx.stub, accessId));
+      if (access === undefined) {
+        fail('INTERNAL', `index entry points to a missing access ${accessId}`);
+      }
+      accesses.push(access);
+    }
+  }
+  return accesses;
 }
 
 /**
@@ -117,6 +129,7 @@ class RegistrationSession {
   private readonly batches: BatchCache = new Map();
   private readonly accessIds = new Set<string>();
   private readonly requestNonces = new Set<string>();
+  private readonly registered: AccessState[] = [];
 
   constructor(
     private readonly ctx: Context,
@@ -143,6 +156,27 @@ class RegistrationSession {
         throw err;
       }
       return { accessId: access.accessId, ok: false, code, message };
+    }
+  }
+
+  /**
+   * Writes the register's indexes for this transaction's accesses: one key per distinct subject,
+   * grantee, publisher and period, listing the ids of the accesses that have it.
+   */
+  async writeIndexes(): Promise<void> {
+    const { ctx, now, txId } = this;
+    const indexes = new Map<string, string[]>();
+    const add = (key: string, accessId: string): void => {
+      indexes.set(key, [...(indexes.get(key) ?? []), accessId]);
+    };
+    for (const access of this.registered) {
+      add(keys.accessBySubject(ctx.stub, access.subject, now.iso, txId), access.accessId);
+      add(keys.accessByGrantee(ctx.stub, access.grantee, now.iso, txId), access.accessId);
+      add(keys.accessByPublisher(ctx.stub, access.publisher, now.iso, txId), access.accessId);
+      add(keys.accessByPeriod(ctx.stub, access.period, now.iso, txId), access.accessId);
+    }
+    for (const [key, accessIds] of indexes) {
+      await putJson(ctx, key, accessIds.sort());
     }
   }
 
@@ -232,11 +266,8 @@ class RegistrationSession {
   private async write({ access, consent, nonceKey }: Registration): Promise<void> {
     const { ctx } = this;
     await putJson(ctx, keys.access(ctx.stub, access.accessId), access);
-    await putIndex(ctx, keys.accessBySubject(ctx.stub, access.subject, access.accessId));
-    await putIndex(ctx, keys.accessByGrantee(ctx.stub, access.grantee, access.accessId));
-    await putIndex(ctx, keys.accessByPublisher(ctx.stub, access.publisher, access.accessId));
-    await putIndex(ctx, keys.accessByPeriod(ctx.stub, access.period, access.accessId));
     await putIndex(ctx, nonceKey);
+    this.registered.push(access);
     this.consents.set(consent.consentId, consent);
     this.accessIds.add(access.accessId);
     this.requestNonces.add(nonceKey);

@@ -168,6 +168,52 @@ describe('access register', () => {
     await world.cc.expectRejected('FORBIDDEN', 'EvilMSP', 'access:RecordAccess', json({ accesses: [access] }));
   });
 
+  it('registers a group in few state ops: per access its key and its nonce; per transaction one index key per distinct value', async () => {
+    const { world, licence, penalty } = await standardWorld();
+    const bank = await world.createConsent({ maxUses: 100 });
+    const bank2 = await world.createConsent({ grantee: 'Bank2MSP', maxUses: 100 });
+    const n = 16;
+    const accesses = Array.from({ length: n }, (_, i) =>
+      i % 2 === 0 ? world.access(bank, [licence.records[i % 4 === 0 ? 0 : 1]!.ref]) : world.access(bank2, [penalty.records[0]!.ref], { grantee: 'Bank2MSP' }),
+    );
+    const before = world.cc.ledger.size;
+    const { result, ops } = await record(world, 'GovMSP', accesses);
+    expect(result.results.every((r) => r.ok)).toBe(true);
+    // Written: each access and its request nonce; each consent once; the indexes by subject (1),
+    // grantee (2), publisher (1) and period (1).
+    expect(ops.putState).toBe(2 * n + 2 + 5);
+    expect(world.cc.ledger.size).toBe(before + 2 * n + 5);
+    // Read: each access id and nonce (new?) and each record's status; once per transaction each
+    // grantee org (2), consent (2), catalogue entry (2) and batch (2).
+    expect(ops.getState).toBe(3 * n + 8);
+    expect(ops.rangeQuery).toBe(0);
+    // Every access is in the register once, under each of its values.
+    const ids = accesses.map((a) => a.accessId).sort();
+    expect((await world.cc.evaluate<AccessState[]>('AuditMSP', 'access:ListBySubject', SUBJECT)).map((a) => a.accessId).sort()).toEqual(ids);
+    expect((await world.cc.evaluate<AccessState[]>('AuditMSP', 'access:ListByPublisher', 'GovMSP')).map((a) => a.accessId).sort()).toEqual(ids);
+    expect((await world.cc.evaluate<AccessState[]>('AuditMSP', 'access:ListByGrantee', 'Bank2MSP')).map((a) => a.grantee)).toEqual(Array<string>(n / 2).fill('Bank2MSP'));
+  });
+
+  it('lists accesses in ledger-time order, one entry per access, across transactions', async () => {
+    const { world, licence } = await standardWorld();
+    const consentId = await world.createConsent({ maxUses: 100 });
+    const registered: string[][] = [];
+    for (const time of ['2026-11-20T00:00:00.000Z', '2026-11-03T00:00:00.000Z', '2026-11-10T00:00:00.000Z']) {
+      world.cc.setTime(time);
+      const group = [world.access(consentId, [licence.records[0]!.ref]), world.access(consentId, [licence.records[1]!.ref])];
+      await record(world, 'GovMSP', group);
+      registered.push(group.map((a) => a.accessId).sort());
+    }
+    const inTimeOrder = [registered[1]!, registered[2]!, registered[0]!].flat();
+    for (const [fn, arg] of [['ListBySubject', SUBJECT], ['ListByGrantee', 'BankMSP'], ['ListByPublisher', 'GovMSP']] as const) {
+      expect((await world.cc.evaluate<AccessState[]>('AuditMSP', `access:${fn}`, arg)).map((a) => a.accessId)).toEqual(inTimeOrder);
+    }
+    // An index entry naming an access that is not there is a corrupted register: INTERNAL, not a short list.
+    const dangling = '\u0000access~subject\u0000' + SUBJECT + '\u00002026-12-01T00:00:00.000Z\u0000tx-x\u0000';
+    world.cc.ledger.apply(new Map([[dangling, Buffer.from('["acc-missing"]')]]));
+    expect(await world.cc.expectRejected('INTERNAL', 'AuditMSP', 'access:ListBySubject', SUBJECT)).toContain('acc-missing');
+  });
+
   it('totals fees per grantee and publisher pair for a month', async () => {
     const { world, licence, penalty, receivable } = await standardWorld();
     const bank = await world.createConsent({ maxUses: 100, scope: { recordTypes: ['gov.admin-licence', 'gov.admin-penalty', 'sc.receivable-confirmation'] } });
