@@ -77,9 +77,13 @@ describe('gateway publish over node-sim', () => {
     const res = await call<{ code: string }>(gov.url, 'POST', '/v1/records', { catalogueEntryId: entryId, records: [...records(2, 'p3'), bad] });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('USCC_INVALID');
-    const onChain = await call<{ code: string }>(gov.url, 'GET', '/v1/audit/records/p3-0');
+    const onChain = await call<{ code: string }>(gov.url, 'GET', '/v1/audit/records/p3-0?publisher=GovMSP');
     expect(onChain.status).toBe(404);
     expect(onChain.body.code).toBe('RECORD_UNKNOWN');
+    // Without a publisher to ask, a record this gateway does not hold cannot be named to the ledger.
+    const unnamed = await call<{ code: string }>(gov.url, 'GET', '/v1/audit/records/p3-0');
+    expect(unnamed.status).toBe(400);
+    expect(unnamed.body.code).toBe('RECORD_REF_REQUIRED');
     const offChain = await call<{ code: string }>(gov.url, 'GET', '/v1/records/p3-0');
     expect(offChain.body.code).toBe('RECORD_UNKNOWN');
   });

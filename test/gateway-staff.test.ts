@@ -90,15 +90,28 @@ describe('gateway staff routes over node-sim', () => {
     });
     expect(published.status).toBe(200);
 
+    // Filed through the bank's gateway, which does not hold the record: without its publisher it cannot name it to the ledger.
+    const unnamed = fixtureObjection('obj-a', { subject: X.uscc });
+    const refused = await call<{ code: string }>(bank.url, 'POST', '/v1/objections', { statement: unnamed, signature: signStatement('objection', unnamed, enterpriseKey.secretKey) });
+    expect(refused.status).toBe(400);
+    expect(refused.body.code).toBe('RECORD_REF_REQUIRED');
     const file = async (recordId: string): Promise<string> => {
       const statement = fixtureObjection(recordId, { subject: X.uscc });
-      const res = await call<{ objection: { objectionId: string; status: string } }>(bank.url, 'POST', '/v1/objections', { statement, signature: signStatement('objection', statement, enterpriseKey.secretKey) });
+      // The bank's gateway asks GovMSP's (GET /v1/exchange/anchors/:recordId, signed) for the record's RecordRef.
+      const res = await call<{ objection: { objectionId: string; status: string } }>(bank.url, 'POST', '/v1/objections', { statement, signature: signStatement('objection', statement, enterpriseKey.secretKey), publisher: 'GovMSP' });
       expect(res.status).toBe(201);
       expect(res.body.objection.status).toBe('open');
       return res.body.objection.objectionId;
     };
     const first = await file('obj-a');
     expect((await call<{ record: { status: string } }>(gov.url, 'GET', '/v1/audit/records/obj-a')).body.record.status).toBe('disputed');
+    // Another organization's audit view asks the publisher for the ref; the publisher's anchors route answers only signed requests.
+    const elsewhere = await call<{ record: { status: string }; ref: { recordId: string; batchId: string } }>(bank.url, 'GET', '/v1/audit/records/obj-a?publisher=GovMSP');
+    expect(elsewhere.status).toBe(200);
+    expect(elsewhere.body.record.status).toBe('disputed');
+    expect(elsewhere.body.ref).toMatchObject({ recordId: 'obj-a', batchId: published.body.records[0]?.batchId });
+    const unsigned = await fetch(`${gov.url}/v1/exchange/anchors/obj-a`);
+    expect(unsigned.status).toBe(401);
 
     const notMine = await call<{ code: string }>(bank.url, 'POST', `/v1/objections/${first}/resolve`, { outcome: 'rejected', reason: '不是我的记录' });
     expect(notMine.status).toBe(403);

@@ -12,7 +12,8 @@ import type { LedgerClient } from '../ledger/client';
 import type { Registry } from '../services/registry';
 import { openJson } from './box';
 import { ed25519PrivateKey, signRequest } from './httpsig';
-import type { ConsentOnChain, ExchangeFetchResponse, ExchangePayload, ExchangeRecordsResponse, NotServed, ServedRecord } from './types';
+import { validate } from '@credex/schemas';
+import type { ConsentOnChain, ExchangeFetchResponse, ExchangePayload, ExchangeRecordsResponse, NotServed, RecordRef, ServedRecord } from './types';
 import { ledgerAnchorSource, verifyServedRecords, type AnchorSource, type CheckName, type VerificationReport } from './verify';
 
 /** What the bank's staff asks for. */
@@ -78,6 +79,71 @@ export function signAccessRequest(request: AccessRequest, secretKey: string): Si
 
 const decoder = new TextDecoder();
 
+/** What a signed call to another organization's gateway needs. */
+export interface GatewayCallDeps {
+  mspId: string;
+  keys: { requestKey: { secretKey: string } };
+  http?: typeof fetch;
+  timeoutMs?: number;
+}
+
+/**
+ * Calls another organization's exchange route, RFC 9421-signed with our request key; a GET is
+ * signed over an empty body. Its error code is passed on.
+ *
+ * @throws CredexError PUBLISHER_UNREACHABLE, PUBLISHER_ANSWER_INVALID, or the answer's own code
+ */
+export async function callGateway<T>(deps: GatewayCallDeps, org: OrganizationProfile, method: 'GET' | 'POST', path: string, payload?: unknown): Promise<T> {
+  const http = deps.http ?? fetch;
+  const url = new URL(path, org.gatewayUrl.endsWith('/') ? org.gatewayUrl : `${org.gatewayUrl}/`);
+  const body = method === 'GET' ? new Uint8Array(0) : new TextEncoder().encode(JSON.stringify(payload));
+  const headers = signRequest({ method, url: url.href, body }, { keyId: deps.mspId, secretKey: deps.keys.requestKey.secretKey });
+  let res: Response;
+  try {
+    res = await http(url, {
+      method, ...(method === 'GET' ? {} : { body }), headers: method === 'GET' ? headers : { ...headers, 'content-type': 'application/json' },
+      signal: AbortSignal.timeout(deps.timeoutMs ?? 60_000),
+    });
+  } catch (e) {
+    throw credexError('PUBLISHER_UNREACHABLE', `the gateway of ${org.mspId} at ${url.origin} did not answer: ${(e as Error).message}`, { publisher: org.mspId }, e);
+  }
+  const text = decoder.decode(await res.arrayBuffer());
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw credexError('PUBLISHER_ANSWER_INVALID', `the gateway of ${org.mspId} answered ${res.status} without JSON`, { publisher: org.mspId, status: res.status });
+  }
+  if (!res.ok) {
+    const { code, message } = json as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code)) {
+      throw credexError(code, typeof message === 'string' ? message : `refused by ${org.mspId}`, { publisher: org.mspId, status: res.status });
+    }
+    throw credexError('PUBLISHER_ANSWER_INVALID', `the gateway of ${org.mspId} answered ${res.status}`, { publisher: org.mspId, status: res.status });
+  }
+  return json as T;
+}
+
+/**
+ * Asks a publisher's gateway where one of its records is anchored (GET /v1/exchange/anchors/:id):
+ * its RecordRef, checked to be well formed and about `recordId`. Hashes only; the ledger proves it.
+ *
+ * @throws CredexError ORG_UNKNOWN, RECORD_UNKNOWN (the publisher's answer), PUBLISHER_*
+ */
+export async function requestRecordRef(deps: GatewayCallDeps & { registry: Pick<Registry, 'organization'> }, publisher: string, recordId: string): Promise<RecordRef> {
+  const org = await deps.registry.organization(publisher);
+  if (org === undefined) throw credexError('ORG_UNKNOWN', `publisher ${publisher} is not registered`);
+  const answer = await callGateway<{ record?: unknown }>(deps, org, 'GET', `v1/exchange/anchors/${encodeURIComponent(recordId)}`);
+  let ref: RecordRef;
+  try {
+    ref = validate('record-ref', answer.record);
+  } catch (e) {
+    throw credexError('PUBLISHER_ANSWER_INVALID', `the gateway of ${publisher} answered no RecordRef: ${(e as Error).message}`, { publisher }, e);
+  }
+  if (ref.recordId !== recordId) throw credexError('PUBLISHER_ANSWER_INVALID', `the gateway of ${publisher} answered the ref of ${ref.recordId}, not ${recordId}`, { publisher });
+  return ref;
+}
+
 /** Creates the exchange client of one gateway. */
 export function createExchangeClient(deps: ExchangeClientDeps): ExchangeClient {
   const http = deps.http ?? fetch;
@@ -85,32 +151,7 @@ export function createExchangeClient(deps: ExchangeClientDeps): ExchangeClient {
   const anchors = deps.anchors ?? ledgerAnchorSource(deps.ledger);
   const timeoutMs = deps.timeoutMs ?? 60_000;
 
-  const call = async <T>(org: OrganizationProfile, path: string, payload: unknown): Promise<T> => {
-    const url = new URL(path, org.gatewayUrl.endsWith('/') ? org.gatewayUrl : `${org.gatewayUrl}/`);
-    const body = new TextEncoder().encode(JSON.stringify(payload));
-    const headers = signRequest({ method: 'POST', url: url.href, body }, { keyId: deps.mspId, secretKey: deps.keys.requestKey.secretKey });
-    let res: Response;
-    try {
-      res = await http(url, { method: 'POST', body, headers: { ...headers, 'content-type': 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
-    } catch (e) {
-      throw credexError('PUBLISHER_UNREACHABLE', `the gateway of ${org.mspId} at ${url.origin} did not answer: ${(e as Error).message}`, { publisher: org.mspId }, e);
-    }
-    const text = decoder.decode(await res.arrayBuffer());
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw credexError('PUBLISHER_ANSWER_INVALID', `the gateway of ${org.mspId} answered ${res.status} without JSON`, { publisher: org.mspId, status: res.status });
-    }
-    if (!res.ok) {
-      const { code, message } = json as { code?: unknown; message?: unknown };
-      if (typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code)) {
-        throw credexError(code, typeof message === 'string' ? message : `refused by ${org.mspId}`, { publisher: org.mspId, status: res.status });
-      }
-      throw credexError('PUBLISHER_ANSWER_INVALID', `the gateway of ${org.mspId} answered ${res.status}`, { publisher: org.mspId, status: res.status });
-    }
-    return json as T;
-  };
+  const call = <T>(org: OrganizationProfile, path: string, payload: unknown): Promise<T> => callGateway<T>({ mspId: deps.mspId, keys: deps.keys, http, timeoutMs }, org, 'POST', path, payload);
 
   const publisherOf = async (c: ConsentOnChain, given: string | undefined): Promise<string> => {
     if (given !== undefined) return given;

@@ -8,23 +8,26 @@
 import { canonicalize, credexError } from '@credex/core';
 import type { Signed } from '@credex/core';
 import type { AccessRequest } from '@credex/schemas';
-import type { AccessResult } from './types';
+import type { AccessResult, RecordRef } from './types';
 
 /** One access to register (an item of access-group). */
 export interface AccessItem {
   accessId: string;
   consentId: string;
   recordIds: string[];
+  /** A RecordRef of each record of recordIds (the same set), which the ledger proves against its batch. */
+  records: RecordRef[];
   request: Signed<AccessRequest>;
 }
 
-/** A registered access: where it committed. */
+/** A registered access: where it committed, and each record's status on the ledger then. */
 export interface Registration {
   accessId: string;
   txId: string;
   blockNumber: number;
   fee: number;
   usesLeft: number;
+  records: { recordId: string; status: string }[];
 }
 
 /** The ledger call the registrar needs. */
@@ -108,7 +111,7 @@ export function createAccessRegistrar(ledger: SubmitLedger, opts: RegistrarOptio
       for (const w of group) {
         const r = byId.get(w.access.accessId);
         if (r === undefined) w.reject(credexError('LEDGER_RESULT_INVALID', `RecordAccess did not report access ${w.access.accessId}`, { txId }));
-        else if (r.ok) w.resolve({ accessId: r.accessId, txId, blockNumber, fee: r.fee, usesLeft: r.usesLeft });
+        else if (r.ok) w.resolve({ accessId: r.accessId, txId, blockNumber, fee: r.fee, usesLeft: r.usesLeft, records: r.records });
         else w.reject(credexError(r.code, r.message, { accessId: r.accessId, txId }));
       }
     } catch (e) {

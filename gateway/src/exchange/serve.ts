@@ -2,11 +2,18 @@
  * The publisher's side of the exchange between organizations.
  *
  * POST /v1/exchange/fetch, in this order and no other: the HTTP message signature is verified
- * (the caller is its keyid) → the access is registered on the ledger (group commit; nothing
- * happens before its transaction has committed, and a refused registration serves nothing)
- * → only then are the records read from the store → each is reduced to the consent's field
- * scope (withheld fields as digests) → negative records past retention are left out → the
- * payload is boxed to the caller's registered x25519 key.
+ * (the caller is its keyid) → the requested records' RecordRefs are taken from the store (the
+ * ledger keeps batches, not records: the access names each record by its ref, which the ledger
+ * proves against its batch root; a record this gateway does not hold anchored is RECORD_UNKNOWN,
+ * as the ledger would say) → the access is registered on the ledger (group commit; nothing is
+ * served or decided before its transaction has committed, and a refused registration serves
+ * nothing) → each record is reduced to the consent's field scope (withheld fields as digests)
+ * → negative records past retention are left out → the payload is boxed to the caller's
+ * registered x25519 key. Each served record carries the status the registration reported.
+ *
+ * GET /v1/exchange/anchors/:recordId gives any registered organization the RecordRef of one of
+ * this publisher's anchored records (hashes, no data), so an auditor or a subject's gateway can
+ * read its status (anchors:GetRecord) or file an objection against it.
  *
  * Retention is decided after registration on purpose: deciding it before would answer an
  * unauthorized caller differently for an expired negative record, an oracle for what exists.
@@ -18,11 +25,12 @@ import type { AccessRequest, OrganizationProfile } from '@credex/schemas';
 import { boxJson } from './box';
 import type { LedgerClient } from '../ledger/client';
 import type { Registry } from '../services/registry';
-import type { Store } from '../store/store';
+import type { Store, StoredRecord } from '../store/store';
+import { refOf } from '../store/store';
 import { createAccessRegistrar, type AccessRegistrar, type RegistrarOptions } from './group-commit';
 import { verifyRequest, type VerifiedSignature } from './httpsig';
 import { isPastRetention, reduceToScope } from './scope';
-import type { AnchoredRecord, ConsentOnChain, ExchangeFetchBody, ExchangeFetchResponse, ExchangePayload, ExchangeRecordsBody, ExchangeRecordsResponse, NotServed, ServedRecord } from './types';
+import type { ConsentOnChain, ExchangeAnchorResponse, ExchangeFetchBody, ExchangeFetchResponse, ExchangePayload, ExchangeRecordsBody, ExchangeRecordsResponse, NotServed, ServedRecord } from './types';
 
 /** Accepted distance of a signature's `created` from now, in seconds. */
 export const SIGNATURE_SKEW_SECONDS = 300;
@@ -57,6 +65,8 @@ export interface ExchangeServer {
   fetch(caller: string, body: unknown): Promise<ExchangeFetchResponse>;
   /** The ids of this publisher's records a consent granted to `caller` covers. */
   recordsFor(caller: string, body: unknown): Promise<ExchangeRecordsResponse>;
+  /** The RecordRef of one of this publisher's anchored records (RECORD_UNKNOWN otherwise). */
+  anchorOf(recordId: string): Promise<ExchangeAnchorResponse>;
   /** Waits for pending registrations (shutdown). */
   drain(): Promise<void>;
 }
@@ -108,21 +118,31 @@ export function createExchangeServer(deps: ExchangeServeDeps): ExchangeServer {
         throw credexError('SIGNATURE_INVALID', `the access request is not signed by the request key of ${caller}`);
       }
       const accessId = statementId('access-request', request);
-      const registration = await registrar.register({ accessId, consentId: body.consentId, recordIds: request.recordIds, request: body.request });
-
-      // Registered and committed: only now are records read.
-      const { statement } = await consent(body.consentId);
+      // The access names its records by RecordRef: only records this gateway holds anchored can be named.
       const stored = await deps.store.getRecords(request.recordIds);
+      const unknown = request.recordIds.filter((_, i) => stored[i]?.anchored !== true);
+      if (unknown.length > 0) {
+        throw credexError('RECORD_UNKNOWN', `${unknown.length} requested record(s) are not anchored records of ${deps.mspId}: ${unknown.slice(0, 5).join(', ')}`, { recordIds: unknown.slice(0, 100) });
+      }
+      const held = stored as StoredRecord[];
+      const registration = await registrar.register({ accessId, consentId: body.consentId, recordIds: request.recordIds, records: held.map(refOf), request: body.request });
+
+      // Registered and committed: only now is anything decided or served.
+      const { statement } = await consent(body.consentId);
+      const statuses = new Map(registration.records.map((r) => [r.recordId, r.status]));
       const records: ServedRecord[] = [];
       const notServed: NotServed[] = [];
       const t = now();
       request.recordIds.forEach((recordId, i) => {
-        const r = stored[i];
-        if (r === undefined) notServed.push({ recordId, code: 'RECORD_UNAVAILABLE', message: `record ${recordId} is not in this gateway's store` });
-        else if (!r.anchored) notServed.push({ recordId, code: 'RECORD_UNANCHORED', message: `record ${recordId} is not anchored yet` });
-        else if (r.sealed.header.subject !== statement.subject) notServed.push({ recordId, code: 'CONSENT_OUT_OF_SCOPE', message: `record ${recordId} is not about ${statement.subject}` });
+        const r = held[i] as StoredRecord;
+        if (r.sealed.header.subject !== statement.subject) notServed.push({ recordId, code: 'CONSENT_OUT_OF_SCOPE', message: `record ${recordId} is not about ${statement.subject}` });
         else if (isPastRetention(r.sealed, t)) notServed.push({ recordId, code: 'RETENTION_EXPIRED', message: `record ${recordId} is negative information past its 5-year retention (征信业管理条例 第十六条)` });
-        else records.push({ record: reduceToScope(r.sealed, statement.fieldScope), batchId: r.batchId, index: r.index, proof: r.proof, root: r.root });
+        else {
+          const served: ServedRecord = { record: reduceToScope(r.sealed, statement.fieldScope), batchId: r.batchId, index: r.index, proof: r.proof, root: r.root };
+          const status = statuses.get(recordId);
+          if (status !== undefined) served.status = status;
+          records.push(served);
+        }
       });
       const payload: ExchangePayload = { accessId, txId: registration.txId, records, notServed };
       const box = boxJson(payload, org.boxKey, deps.boxSecretKey);
@@ -142,15 +162,21 @@ export function createExchangeServer(deps: ExchangeServeDeps): ExchangeServer {
       checkConsentFor(c, caller, now());
       const { catalogueEntryIds = [], recordTypes = [] } = c.statement.scope;
       const t = now();
-      const candidates = (await deps.store.listRecordsBySubject(c.subject)).filter(
-        (r) => r.anchored && (catalogueEntryIds.includes(r.sealed.header.catalogueEntryId) || (recordTypes as string[]).includes(r.sealed.header.recordType)) && !isPastRetention(r.sealed, t),
+      const all = await deps.store.listRecordsBySubject(c.subject);
+      // A record is superseded only by a record of its own publisher about the same subject, so
+      // this listing knows every supersession of ours: no ledger read per record.
+      const superseded = new Set(all.filter((r) => r.anchored).flatMap((r) => (r.sealed.header.supersedes === undefined ? [] : [r.sealed.header.supersedes])));
+      const live = all.filter(
+        (r) => r.anchored && !superseded.has(r.sealed.header.recordId)
+          && (catalogueEntryIds.includes(r.sealed.header.catalogueEntryId) || (recordTypes as string[]).includes(r.sealed.header.recordType)) && !isPastRetention(r.sealed, t),
       );
-      // Only records still live on the ledger: a withdrawn or superseded one would fail the registration or the verification.
-      const live = await Promise.all(candidates.map(async (r) => {
-        const anchored = await deps.ledger.evaluate<AnchoredRecord>('anchors', 'GetRecord', r.sealed.header.recordId).catch(() => undefined);
-        return anchored !== undefined && (anchored.status === 'active' || anchored.status === 'disputed');
-      }));
-      return { recordIds: candidates.filter((_, i) => live[i]).map((r) => r.sealed.header.recordId).sort() };
+      return { recordIds: live.map((r) => r.sealed.header.recordId).sort() };
+    },
+
+    async anchorOf(recordId: string): Promise<ExchangeAnchorResponse> {
+      const [r] = await deps.store.getRecords([recordId]);
+      if (r?.anchored !== true) throw credexError('RECORD_UNKNOWN', `${recordId} is not an anchored record of ${deps.mspId}`);
+      return { record: refOf(r) };
     },
 
     drain: () => registrar.drain(),

@@ -1,5 +1,5 @@
 /**
- * The gateway's parts as decorations: `config`, `ledger`, `store`, `registry`, `publisher`.
+ * The gateway's parts as decorations: `config`, `ledger`, `store`, `registry`, `publisher`, `recordRefs`.
  * At ready: the organization's profile is registered when missing or stale, and the outbox of
  * unanchored batches is replayed; both are retried periodically while they fail.
  */
@@ -16,6 +16,8 @@ import { createPublisher } from '../services/publish';
 import type { Registry } from '../services/registry';
 import { createRegistry } from '../services/registry';
 import { ensureRegistered } from '../services/self-register';
+import type { RecordRefs } from '../services/record-refs';
+import { createRecordRefs } from '../services/record-refs';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -24,6 +26,8 @@ declare module 'fastify' {
     store: Store;
     registry: Registry;
     publisher: Publisher;
+    /** RecordRefs of records: from the store, or from their publisher's gateway. */
+    recordRefs: RecordRefs;
   }
 }
 
@@ -47,6 +51,7 @@ async function servicesPlugin(app: FastifyInstance, opts: ServicesOptions): Prom
   app.decorate('store', store);
   app.decorate('registry', registry);
   app.decorate('publisher', publisher);
+  app.decorate('recordRefs', createRecordRefs({ mspId: config.mspId, keys: config.keys, store, registry }));
 
   let registered = !config.selfRegister;
   let timer: NodeJS.Timeout | undefined;

@@ -29,7 +29,7 @@ class RecordingLedger implements SubmitLedger {
     }
     const results = accesses.map((a) => (a.accessId.startsWith('bad')
       ? { accessId: a.accessId, ok: false, code: 'CONSENT_REVOKED', message: 'revoked' }
-      : { accessId: a.accessId, ok: true, fee: 200, usesLeft: 3 }));
+      : { accessId: a.accessId, ok: true, fee: 200, usesLeft: 3, records: a.records.map((r) => ({ recordId: r.recordId, status: 'active' })) }));
     return { result: { results } as T, txId: `tx${this.groups.length}`, blockNumber: this.groups.length };
   }
 }
@@ -39,6 +39,7 @@ function access(id: string, consent = 'c'): AccessItem {
     accessId: id,
     consentId: consent.repeat(64),
     recordIds: ['r1'],
+    records: [{ recordId: 'r1', batchId: 'b1', index: 0, leafHash: 'a'.repeat(64), proof: [] }],
     request: { statement: { consentId: consent.repeat(64), grantee: 'BankMSP', purpose: 'LOAN_APPLICATION', recordIds: ['r1'], nonce: `nonce-${id}-0000000`, created: '2026-11-22T00:00:00.000Z' }, signature: 'sig' },
   };
 }
@@ -57,7 +58,7 @@ describe('createAccessRegistrar', () => {
     const registrar = createAccessRegistrar(ledger, { windowMs: 5 });
     const results = await Promise.all(['a1', 'bad1', 'a2'].map((id) => settle(registrar.register(access(id)))));
     expect(ledger.groups).toEqual([['a1', 'bad1', 'a2']]);
-    expect(results[0]).toEqual({ accessId: 'a1', txId: 'tx1', blockNumber: 1, fee: 200, usesLeft: 3 });
+    expect(results[0]).toEqual({ accessId: 'a1', txId: 'tx1', blockNumber: 1, fee: 200, usesLeft: 3, records: [{ recordId: 'r1', status: 'active' }] });
     expect(results[1]).toBe('CONSENT_REVOKED');
     expect(results[2]).toMatchObject({ accessId: 'a2', txId: 'tx1' });
   });

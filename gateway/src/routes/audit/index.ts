@@ -3,7 +3,7 @@
  * block hash chain, fee totals.
  */
 import type { FastifyInstance } from 'fastify';
-import { credexError, normalizeUscc, verifyInclusion } from '@credex/core';
+import { canonicalize, credexError, normalizeUscc, verifyInclusion } from '@credex/core';
 import type { LedgerAccess as AccessState, LedgerBatch as BatchState, LedgerRecord as RecordState } from '@credex/schemas';
 import { verifyBlockChain } from '../../ledger/blockchain';
 import { errorResponses, idParam, ledgerObject, staffSecurity } from '../schemas';
@@ -11,14 +11,23 @@ import { errorResponses, idParam, ledgerObject, staffSecurity } from '../schemas
 
 /** Routes under /v1/audit. */
 export default function auditRoutes(app: FastifyInstance): Promise<void> {
-  app.get<{ Params: { id: string } }>('/records/:id', {
+  app.get<{ Params: { id: string }; Querystring: { publisher?: string; ref?: string } }>('/records/:id', {
     schema: {
       tags: ['audit'], summary: 'Provenance of a record: batch, root, transaction, block, publisher, status history, accesses', security: staffSecurity,
+      description: 'The ledger keeps batches, not records: the record is read by its RecordRef, from this gateway\'s store when it published the record, else from the gateway of `publisher` (GET /v1/exchange/anchors/:id), else from `ref` (a RecordRef as JSON). Neither: 400 RECORD_REF_REQUIRED.',
       params: idParam,
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: {
+          publisher: { type: 'string', minLength: 1, maxLength: 64, description: 'MSP id of the record\'s publisher, asked for its RecordRef' },
+          ref: { type: 'string', maxLength: 8192, description: 'the record\'s RecordRef as JSON (e.g. from a fetched record file)' },
+        },
+      },
       response: {
         200: {
           type: 'object',
           properties: {
+            ref: { type: 'object', additionalProperties: true, description: 'the RecordRef the ledger was asked with' },
             record: ledgerObject, batch: ledgerObject, accesses: { type: 'array', items: ledgerObject },
             blockNumber: { type: 'integer' },
             offChain: {
@@ -31,15 +40,27 @@ export default function auditRoutes(app: FastifyInstance): Promise<void> {
       },
     },
   }, async (request) => {
-    const record = await app.ledger.evaluate<RecordState>('anchors', 'GetRecord', request.params.id);
+    const { publisher, ref: refJson } = request.query;
+    let given: unknown;
+    if (refJson !== undefined) {
+      try {
+        given = JSON.parse(refJson);
+      } catch (e) {
+        throw credexError('JSON_INVALID', `ref is not JSON: ${(e as Error).message}`);
+      }
+    }
+    const ref = await app.recordRefs.resolve(request.params.id, { ...(given === undefined ? {} : { record: given }), ...(publisher === undefined ? {} : { publisher }) });
+    const record = await app.ledger.evaluate<RecordState>('anchors', 'GetRecord', canonicalize(ref));
     const [batch, accesses, stored] = await Promise.all([
       app.ledger.evaluate<BatchState>('anchors', 'GetBatch', record.batchId),
       app.ledger.evaluate<AccessState[]>('access', 'ListBySubject', record.subject),
       app.store.getRecord(record.recordId),
     ]);
-    const out: Record<string, unknown> = { record, batch, accesses: accesses.filter((a) => a.recordIds.includes(record.recordId)) };
+    // An access names each record with its batch: two publishers' equal record ids are told apart.
+    const named = (a: AccessState): boolean => a.records.some((r) => r.recordId === record.recordId && r.batchId === record.batchId);
+    const out: Record<string, unknown> = { ref, record, batch, accesses: accesses.filter(named) };
     if (stored?.blockNumber !== undefined && stored.blockNumber >= 0 && stored.batchId === batch.batchId) out.blockNumber = stored.blockNumber;
-    if (stored !== undefined) {
+    if (stored !== undefined && stored.batchId === record.batchId) {
       out.offChain = {
         anchored: stored.anchored,
         leafMatches: stored.sealed.leafHash === record.leafHash,

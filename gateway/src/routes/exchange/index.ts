@@ -82,6 +82,8 @@ export default function exchangeRoutes(app: FastifyInstance, opts: ExchangeRoute
     request.exchangeCaller = await server.authenticate({
       method: request.method, url: request.url, headers: request.headers, body: request.exchangeRawBody ?? Buffer.alloc(0),
     });
+    // A GET is signed over an empty body; it has nothing to parse.
+    if (request.method === 'GET') return;
     const raw = request.exchangeRawBody;
     if (raw === undefined || raw.length === 0) throw credexError('JSON_INVALID', 'the body must be JSON');
     try {
@@ -110,5 +112,30 @@ export default function exchangeRoutes(app: FastifyInstance, opts: ExchangeRoute
       response: { 200: { type: 'object', required: ['recordIds'], properties: { recordIds: { type: 'array', items: { type: 'string' } } } }, ...errorResponses },
     },
   }, async (request) => server.recordsFor(caller(request), request.body));
+
+  app.get<{ Params: { recordId: string } }>('/anchors/:recordId', {
+    schema: {
+      tags: ['exchange'],
+      summary: 'Where one of this publisher\'s records is anchored: its RecordRef (batch, index, leaf hash, inclusion proof; hashes, no data), for any registered organization',
+      security: signatureSecurity,
+      params: { type: 'object', required: ['recordId'], properties: { recordId: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } } },
+      response: {
+        200: {
+          type: 'object', required: ['record'],
+          properties: {
+            record: {
+              type: 'object', required: ['recordId', 'batchId', 'index', 'leafHash', 'proof'],
+              description: 'RecordRef (schemas/json/record-ref.schema.json)',
+              properties: { recordId: { type: 'string' }, batchId: { type: 'string' }, index: { type: 'integer' }, leafHash: { type: 'string' }, proof: { type: 'array', items: { type: 'string' } } },
+            },
+          },
+        },
+        ...errorResponses,
+      },
+    },
+  }, async (request) => {
+    caller(request);
+    return server.anchorOf(request.params.recordId);
+  });
   return Promise.resolve();
 }

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { canonicalize, credexError, normalizeUscc, statementId } from '@credex/core';
 import type { Signed } from '@credex/core';
-import type { LedgerRecord, Objection } from '@credex/schemas';
+import type { Objection } from '@credex/schemas';
 import { validate } from '@credex/schemas';
 import type { PublishedRecord } from '../../services/publish';
 import { errorResponses, idParam, ledgerObject, signedStatement, staffSecurity, submitted } from '../schemas';
@@ -23,14 +23,25 @@ interface ObjectionState { objectionId: string; recordId: string; publisher: str
 
 /** Routes under /v1/objections. */
 export default function objectionRoutes(app: FastifyInstance): Promise<void> {
-  app.post<{ Body: Signed<Objection> }>('/', {
+  app.post<{ Body: Signed<Objection> & { record?: unknown; publisher?: string } }>('/', {
     schema: {
       tags: ['objections'], summary: 'Submit an objection signed by the record\'s subject (the record becomes disputed)', security: staffSecurity,
-      body: signedStatement, response: { 201: submitted('objection'), ...errorResponses },
+      description: 'The record is named to the ledger by its RecordRef: `record` when given, else from this gateway\'s store (it published the record), else from the gateway of `publisher`; neither: 400 RECORD_REF_REQUIRED.',
+      body: {
+        ...signedStatement,
+        properties: {
+          ...signedStatement.properties,
+          record: { type: 'object', additionalProperties: true, description: 'the record\'s RecordRef (schemas/json/record-ref.schema.json)' },
+          publisher: { type: 'string', minLength: 1, maxLength: 64, description: 'MSP id of the record\'s publisher, asked for its RecordRef' },
+        },
+      },
+      response: { 201: submitted('objection'), ...errorResponses },
     },
   }, async (request, reply) => {
-    const signed = validate('signed-objection', request.body) as Signed<Objection>;
-    const { result, txId, blockNumber } = await app.ledger.submit('objections', 'FileObjection', canonicalize(signed));
+    const { record, publisher, ...rest } = request.body;
+    const signed = validate('signed-objection', rest) as Signed<Objection>;
+    const ref = await app.recordRefs.resolve(signed.statement.recordId, { ...(record === undefined ? {} : { record }), ...(publisher === undefined ? {} : { publisher }) });
+    const { result, txId, blockNumber } = await app.ledger.submit('objections', 'FileObjection', canonicalize(signed), canonicalize(ref));
     request.log.info({ txId, objectionId: statementId('objection', signed.statement) }, 'objection filed');
     return reply.status(201).send({ objection: result, txId, blockNumber });
   });
@@ -63,8 +74,10 @@ export default function objectionRoutes(app: FastifyInstance): Promise<void> {
     let published: PublishedRecord | undefined;
     if (outcome === 'corrected') {
       if (record === undefined) throw credexError('RESOLUTION_INVALID', 'a correction needs the correcting record');
-      const disputed = await app.ledger.evaluate<LedgerRecord>('anchors', 'GetRecord', objection.recordId);
-      const catalogueEntryId = request.body.catalogueEntryId ?? disputed.catalogueEntryId;
+      // The disputed record is ours, so our store holds it (and the correction's supersession needs its ref from there).
+      const disputed = await app.store.getRecord(objection.recordId);
+      if (disputed === undefined) throw credexError('RECORD_UNKNOWN', `record ${objection.recordId} is not in this gateway's store`);
+      const catalogueEntryId = request.body.catalogueEntryId ?? disputed.sealed.header.catalogueEntryId;
       [published] = await app.publisher.publish({ catalogueEntryId, records: [record] }, { supersedes: objection.recordId, log: request.log });
     } else if (record !== undefined) {
       throw credexError('RESOLUTION_INVALID', 'a rejection carries no record');
