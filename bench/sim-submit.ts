@@ -26,7 +26,6 @@ import {
   b64u,
   ed25519PrivateKeyObject,
   newBoxKeyPair,
-  newSalt,
   newSigningKeyPair,
   signStatement,
   statementBytes,
@@ -216,7 +215,7 @@ async function clientsMain(): Promise<void> {
           const consentId = consents[w]!;
           while (performance.now() < until) {
             const request = fixtureAccessRequest(consentId, [recordId]);
-            const group = { accesses: [{ accessId: `acc-${newSalt()}`, consentId, recordIds: [recordId], records: [ref], request: { statement: request, signature: signRequest('access-request', request) } }] };
+            const group = { accesses: [{ accessId: statementId('access-request', request), consentId, recordIds: [recordId], records: [ref], request: { statement: request, signature: signRequest('access-request', request) } }] };
             const t = performance.now();
             try {
               const commit = await publisher.submitAsync('access:RecordAccess', { arguments: [json(group)] });

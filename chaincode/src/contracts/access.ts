@@ -1,5 +1,5 @@
 import { Context, Info, Transaction } from 'fabric-contract-api';
-import { assertUscc, verifyStatement } from '@credex/core';
+import { assertUscc, statementId, verifyStatement } from '@credex/core';
 import type { AccessGroup, AccessRequest, LedgerAccess, LedgerAccessResult } from '@credex/schemas';
 import { MAX_BULK_ARGUMENT_BYTES, encode, exists, getJson, listJson, parseArgument, parseId, putIndex, putJson } from '../codec';
 import { CredexContract } from '../contract';
@@ -167,7 +167,9 @@ class RegistrationSession {
     const { ctx, now, txId } = this;
     const indexes = new Map<string, string[]>();
     const add = (key: string, accessId: string): void => {
-      indexes.set(key, [...(indexes.get(key) ?? []), accessId]);
+      const ids = indexes.get(key);
+      if (ids === undefined) indexes.set(key, [accessId]);
+      else ids.push(accessId);
     };
     for (const access of this.registered) {
       add(keys.accessBySubject(ctx.stub, access.subject, now.iso, txId), access.accessId);
@@ -190,10 +192,16 @@ class RegistrationSession {
   // Checks one access against the ledger and this transaction; writes nothing.
   private async check(access: AccessItem): Promise<Registration> {
     const { ctx } = this;
-    if (this.accessIds.has(access.accessId) || (await exists(ctx, keys.access(ctx.stub, access.accessId)))) {
+    if (this.accessIds.has(access.accessId)) {
       fail('ALREADY_EXISTS', `access ${access.accessId} is already registered`);
     }
     const request = access.request.statement;
+    // The id names the signed request, whose nonce is used once: so the id is new exactly when
+    // the nonce is, and no read of the access key is needed unless the nonce was used.
+    const requestId = statementId('access-request', request);
+    if (access.accessId !== requestId) {
+      fail('REQUEST_MISMATCH', `access id ${access.accessId} is not the id of its signed request, ${requestId}`);
+    }
     const recordIds = [...access.recordIds].sort();
     if (request.consentId !== access.consentId || !sameSortedIds(recordIds, [...request.recordIds].sort())) {
       fail('REQUEST_MISMATCH', `access ${access.accessId} does not name the consent and records of its signed request`);
@@ -208,6 +216,9 @@ class RegistrationSession {
     }
     const nonceKey = keys.requestNonce(ctx.stub, request.grantee, request.nonce);
     if (this.requestNonces.has(nonceKey) || (await exists(ctx, nonceKey))) {
+      if (await exists(ctx, keys.access(ctx.stub, access.accessId))) {
+        fail('ALREADY_EXISTS', `access ${access.accessId} is already registered`);
+      }
       fail('NONCE_REPLAYED', `request nonce ${request.nonce} of ${request.grantee} was already used`);
     }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newSigningKeyPair, sha256Hex } from '@credex/core';
+import { newSigningKeyPair, sha256Hex, statementId } from '@credex/core';
 import { fixtureRevocation, validate, type LedgerAccess as AccessState, type LedgerAccessResult as Result, type RecordRef } from '@credex/schemas';
 import { json, signed, standardWorld, OTHER, SUBJECT, type World } from '../support/world';
 
@@ -65,7 +65,7 @@ describe('access register', () => {
     const consentId = await world.createConsent({ maxUses: 2 });
     const [r0, r1] = licence.records.map((r) => r.ref) as [RecordRef, RecordRef];
     const first = world.access(consentId, [r0]);
-    const duplicateId = { ...world.access(consentId, [r1]), accessId: first.accessId };
+    const duplicateId = first;
     const second = world.access(consentId, [r1]);
     const sameNonce = world.access(consentId, [r0], { nonce: second.request.statement.nonce });
     const third = world.access(consentId, [r0, r1]);
@@ -85,8 +85,11 @@ describe('access register', () => {
     await world.cc.expectRejected('NOT_FOUND', 'AuditMSP', 'access:GetAccess', third.accessId);
     // Across transactions: the consent is exhausted, the nonce and the access id are used.
     await expectRefused(world, 'GovMSP', world.access(consentId, [r0]), 'CONSENT_EXHAUSTED');
-    await expectRefused(world, 'GovMSP', { ...world.access(consentId, [r0]), accessId: second.accessId }, 'ALREADY_EXISTS');
-    await expectRefused(world, 'GovMSP', world.access(consentId, [r0], { nonce: first.request.statement.nonce }), 'NONCE_REPLAYED');
+    await expectRefused(world, 'GovMSP', second, 'ALREADY_EXISTS');
+    // An access id is its request's statement id: any other id is refused.
+    await expectRefused(world, 'GovMSP', { ...world.access(consentId, [r0]), accessId: second.accessId }, 'REQUEST_MISMATCH');
+    await expectRefused(world, 'GovMSP', { ...world.access(consentId, [r0]), accessId: 'acc-chosen-by-the-gateway' }, 'REQUEST_MISMATCH');
+    await expectRefused(world, 'GovMSP', world.access(consentId, [r1], { nonce: first.request.statement.nonce }), 'NONCE_REPLAYED');
   });
 
   it('refuses a revoked, expired, not yet valid, wrong-grantee, wrong-purpose or out-of-scope consent', async () => {
@@ -129,7 +132,8 @@ describe('access register', () => {
     await expectRefused(world, 'GovMSP', world.access(consentId, [r0], {}, world.requestKey('Bank2MSP')), 'SIGNATURE_INVALID');
     await expectRefused(world, 'GovMSP', world.access(consentId, [r0], {}, newSigningKeyPair()), 'SIGNATURE_INVALID');
     const tampered = world.access(consentId, [r0]);
-    await expectRefused(world, 'GovMSP', { ...tampered, request: { ...tampered.request, statement: { ...tampered.request.statement, purpose: 'GUARANTEE' } } }, 'SIGNATURE_INVALID');
+    const changed = { ...tampered.request.statement, purpose: 'GUARANTEE' as const };
+    await expectRefused(world, 'GovMSP', { ...tampered, accessId: statementId('access-request', changed), request: { ...tampered.request, statement: changed } }, 'SIGNATURE_INVALID');
     await expectRefused(world, 'GovMSP', world.access(consentId, [r0], { grantee: 'Bank9MSP' }, newSigningKeyPair()), 'ORG_UNKNOWN');
     await expectRefused(world, 'GovMSP', { ...world.access(consentId, [r0]), recordIds: [licence.records[1]!.recordId] }, 'REQUEST_MISMATCH');
     // The references must name exactly the records of the access: not another, not one twice, not one less.
@@ -183,9 +187,9 @@ describe('access register', () => {
     // grantee (2), publisher (1) and period (1).
     expect(ops.putState).toBe(2 * n + 2 + 5);
     expect(world.cc.ledger.size).toBe(before + 2 * n + 5);
-    // Read: each access id and nonce (new?) and each record's status; once per transaction each
-    // grantee org (2), consent (2), catalogue entry (2) and batch (2).
-    expect(ops.getState).toBe(3 * n + 8);
+    // Read: each request nonce (new? then so is the access id, the request's statement id) and each
+    // record's status; once per transaction each grantee org (2), consent (2), catalogue entry (2) and batch (2).
+    expect(ops.getState).toBe(2 * n + 8);
     expect(ops.rangeQuery).toBe(0);
     // Every access is in the register once, under each of its values.
     const ids = accesses.map((a) => a.accessId).sort();

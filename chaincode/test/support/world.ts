@@ -5,7 +5,6 @@
  */
 import {
   newBoxKeyPair,
-  newSalt,
   newSigningKeyPair,
   signStatement,
   statementId,
@@ -112,7 +111,7 @@ export class World {
     return statementId('consent', consent.statement);
   }
 
-  /** One access of a RecordAccess group for the records `refs` name, signed by the grantee's request key. */
+  /** One access of a RecordAccess group for the records `refs` name, signed by the grantee's request key; its id is the request's statement id. */
   access(consentId: string, refs: RecordRef[], overrides: Partial<AccessRequest> = {}, signer?: KeyPairB64u): {
     accessId: string;
     consentId: string;
@@ -123,7 +122,7 @@ export class World {
     const recordIds = refs.map((r) => r.recordId);
     const request = fixtureAccessRequest(consentId, recordIds, overrides);
     const key = signer ?? this.requestKey(request.grantee as MspId);
-    return { accessId: `acc-${newSalt()}`, consentId, recordIds, records: refs, request: signed('access-request', request, key) };
+    return { accessId: statementId('access-request', request), consentId, recordIds, records: refs, request: signed('access-request', request, key) };
   }
 }
 

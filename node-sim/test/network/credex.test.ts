@@ -8,7 +8,6 @@ import type { Contract } from '@hyperledger/fabric-gateway';
 import { peer } from '@hyperledger/fabric-protos';
 import {
   newBoxKeyPair,
-  newSalt,
   newSigningKeyPair,
   signStatement,
   statementId,
@@ -46,7 +45,7 @@ const cc = (mspId: string): Contract => contracts.get(mspId)!;
 function access(consentId: string, records: RecordRef[]) {
   const ids = records.map((r) => r.recordId);
   const request = fixtureAccessRequest(consentId, ids);
-  return { accessId: `acc-${newSalt()}`, consentId, recordIds: ids, records, request: signed('access-request', request, requestKeys.get('BankMSP')!) };
+  return { accessId: statementId('access-request', request), consentId, recordIds: ids, records, request: signed('access-request', request, requestKeys.get('BankMSP')!) };
 }
 
 async function createConsent(): Promise<string> {
