@@ -235,7 +235,7 @@ async function story(dataDir: string, work: string): Promise<void> {
   const penaltyId = recordIds['gov.admin-penalty'] ?? '';
   const objection = await must(dataDir, ['object', penaltyId, '--key', keyFile, '--reason', '该处罚已于2025年8月履行完毕并整改到位，公示信息未更新整改情况']);
   const objectionId = (objection.objection as { objectionId: string }).objectionId;
-  const disputed = await must(dataDir, ['audit', 'record', penaltyId, '--org', 'AuditMSP']);
+  const disputed = await must(dataDir, ['audit', 'record', penaltyId, '--org', 'AuditMSP', '--publisher', 'GovMSP']);
   expect((disputed.record as { status: string }).status === 'disputed', `record ${penaltyId} disputed`);
   ok(`objection ${objectionId.slice(0, 16)}… filed; ${penaltyId} is now disputed (异议处理中), answer due in 20 days`);
 
@@ -243,10 +243,10 @@ async function story(dataDir: string, work: string): Promise<void> {
   const corrected = { recordId: `${penaltyId}-corrected`, recordType: 'gov.admin-penalty', subject: uscc, issuedAt: new Date().toISOString(), fields: { ...govTypes[1][2], content: '警告，并处罚款人民币十二万元整（已于2025年8月15日履行完毕，整改到位）' } };
   writeFileSync(join(work, 'corrected.json'), JSON.stringify(corrected));
   await must(dataDir, ['objection', 'resolve', objectionId, '--org', 'GovMSP', '--correct', join(work, 'corrected.json'), '--reason', '经核实，补充履行及整改情况']);
-  const old = await must(dataDir, ['audit', 'record', penaltyId, '--org', 'AuditMSP']);
+  const old = await must(dataDir, ['audit', 'record', penaltyId, '--org', 'AuditMSP', '--publisher', 'GovMSP']);
   const oldRecord = old.record as { status: string; supersededBy?: string };
   expect(oldRecord.status === 'superseded' && oldRecord.supersededBy === corrected.recordId, `${penaltyId} superseded by ${corrected.recordId}`);
-  const fresh = await must(dataDir, ['audit', 'record', corrected.recordId, '--org', 'AuditMSP']);
+  const fresh = await must(dataDir, ['audit', 'record', corrected.recordId, '--org', 'AuditMSP', '--publisher', 'GovMSP']);
   expect((fresh.record as { status: string }).status === 'active', `${corrected.recordId} active`);
   ok(`${penaltyId} superseded by ${corrected.recordId} (active); the old record's hash and history remain on chain`);
   const savedPenalty = files.find((f) => f.endsWith(`${penaltyId}.json`)) ?? '';

@@ -99,7 +99,9 @@ describe('publisher', () => {
     const fresh = fixtureRecord('gov.admin-licence', USCC, { idPrefix: 'never' });
     writeFileSync(join(work, 'mixed.jsonl'), `${JSON.stringify(fresh)}\n${JSON.stringify({ ...fresh, recordId: 'never-2', subject: OTHER.slice(0, 17) + '0' })}\n`);
     refused(await credex(['publish', 'mixed.jsonl', '--type', 'gov.admin-licence', '--catalogue', LICENCE_ENTRY]), 2, 'USCC_INVALID');
-    refused(await credex(['audit', 'record', fresh.recordId]), 1, '(RECORD_UNKNOWN|NOT_FOUND)');
+    refused(await credex(['audit', 'record', fresh.recordId, '--publisher', 'GovMSP']), 1, '(RECORD_UNKNOWN|NOT_FOUND)');
+    // The auditor's gateway holds no record: without a publisher to ask, it cannot name the record to the ledger.
+    refused(await credex(['audit', 'record', fresh.recordId]), 2, 'RECORD_REF_REQUIRED');
   });
 });
 
@@ -191,7 +193,7 @@ describe('auditor and the enterprise\'s view', () => {
   });
 
   it('audit record shows provenance and the access', async () => {
-    const p = await ok(['audit', 'record', 'rc-1']);
+    const p = await ok(['audit', 'record', 'rc-1', '--publisher', 'CoreMSP']);
     expect(p).toMatchObject({ record: { recordId: 'rc-1', publisher: 'CoreMSP', subject: USCC, status: 'active' } });
     expect((p.accesses as { consentId: string }[]).some((a) => a.consentId === consentId)).toBe(true);
   });
@@ -219,7 +221,7 @@ describe('objections', () => {
     const recordId = licences[1]?.recordId ?? '';
     const filed = await ok(['object', recordId, '--key', 'xian.json', '--reason', '许可证已注销']);
     const objectionId = (filed.objection as { objectionId: string }).objectionId;
-    expect(((await ok(['audit', 'record', recordId])).record as { status: string }).status).toBe('disputed');
+    expect(((await ok(['audit', 'record', recordId, '--publisher', 'GovMSP'])).record as { status: string }).status).toBe('disputed');
     const listed = await ok(['objection', 'list', '--uscc', USCC]);
     expect(listed.objections).toEqual(expect.arrayContaining([expect.objectContaining({ objectionId, status: 'open' })]));
     await ok(['objection', 'resolve', objectionId, '--reject', '--reason', '经核实信息准确']);
@@ -229,7 +231,7 @@ describe('objections', () => {
     writeFileSync(join(work, 'fixed.json'), JSON.stringify(fixed));
     const res = await ok(['objection', 'resolve', (second.objection as { objectionId: string }).objectionId, '--correct', 'fixed.json', '--reason', '已更正']);
     expect(res.published).toMatchObject({ recordId: fixed.recordId });
-    expect((await ok(['audit', 'record', recordId])).record).toMatchObject({ status: 'superseded', supersededBy: fixed.recordId });
+    expect((await ok(['audit', 'record', recordId, '--publisher', 'GovMSP'])).record).toMatchObject({ status: 'superseded', supersededBy: fixed.recordId });
   });
 
   it('object refuses a wrong key and a missing reason', async () => {

@@ -98,7 +98,7 @@ describe('exchange between organizations over node-sim', () => {
     for (const f of [fromGov.body, fromCore.body]) {
       expect(history.find((a) => a.accessId === f.accessId)).toMatchObject({ grantee: 'BankMSP', consentId: c1 });
     }
-    const provenance = await staff<{ accesses: { accessId: string }[] }>(w.gw.AuditMSP, 'GET', '/v1/audit/records/g-lic-X');
+    const provenance = await staff<{ accesses: { accessId: string }[] }>(w.gw.AuditMSP, 'GET', '/v1/audit/records/g-lic-X?publisher=GovMSP');
     expect(provenance.body.accesses.map((a) => a.accessId)).toContain(fromGov.body.accessId);
   });
 
@@ -110,7 +110,7 @@ describe('exchange between organizations over node-sim', () => {
     // The penalty batch has two records, so g-pen-X's proof has one element.
     expect(pen.proof).toHaveLength(1);
     const saved: SavedRecord = { record: pen.record, batchId: pen.batchId, index: pen.index, proof: pen.proof, root: pen.root };
-    const view = await staff<ChainView>(w.gw.AuditMSP, 'GET', '/v1/audit/records/g-pen-X');
+    const view = await staff<ChainView>(w.gw.AuditMSP, 'GET', '/v1/audit/records/g-pen-X?publisher=GovMSP');
     expect(view.status).toBe(200);
     expect(saved.root).toBe(view.body.batch?.root);
     const offline = verifySaved(saved, view.body);
@@ -271,8 +271,10 @@ describe('exchange between organizations over node-sim', () => {
       const [lic, tax] = res.body.records;
       expect(lic?.record).toBeUndefined();
       expect(lic?.report).toMatchObject({ recordId: 'g-lic-X', ok: false });
-      expect(lic?.report.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['leaf', 'merklePath']);
-      expect(lic?.report.checks.find((c) => c.name === 'leaf')?.detail).toMatch(/differs from the anchored leaf/);
+      // The ledger reads a record only by a proven reference: a changed record is not proven, so its status is not known either.
+      expect(lic?.report.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['leaf', 'merklePath', 'status']);
+      expect(lic?.report.checks.find((c) => c.name === 'leaf')?.detail).toMatch(/the record or its proof differs from what was anchored/);
+      expect(lic?.report.checks.find((c) => c.name === 'merklePath')?.detail).toMatch(/does not lead from the leaf at index \d+ of \d+ to the anchored root/);
       expect(tax?.report.ok).toBe(true);
 
       w.govStore.tamper = (id, r) => {
@@ -280,12 +282,16 @@ describe('exchange between organizations over node-sim', () => {
         const p = r.proof[0] as string;
         r.proof[0] = (p[0] === '0' ? '1' : '0') + p.slice(1);
       };
-      const proofRes = await staff<FetchResult>(bank, 'POST', '/v1/fetch', { consentId: c1, publisher: 'GovMSP', recordIds: ['g-pen-X', 'g-tax-X'] });
-      // The penalty batch has two records, so g-pen-X's proof has one element.
-      const pen = proofRes.body.records.find((r) => r.report.recordId === 'g-pen-X');
-      expect(pen?.record).toBeUndefined();
-      expect(pen?.report.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['merklePath']);
-      expect(proofRes.body.records.find((r) => r.report.recordId === 'g-tax-X')?.report.ok).toBe(true);
+      // A flipped proof in the publisher's store breaks the record's RecordRef: the ledger refuses to
+      // register an access naming it (the ref does not prove against the batch root), so nothing is
+      // registered or served, and the bank is told why. (A proof flipped after the publisher — in
+      // transit — fails the bank's verifier: gateway/test/exchange/verify.test.ts and client.test.ts.)
+      const before = await accessCount(w);
+      const proofRes = await staff<{ code: string; message: string }>(bank, 'POST', '/v1/fetch', { consentId: c1, publisher: 'GovMSP', recordIds: ['g-pen-X', 'g-tax-X'] });
+      expect(proofRes.status).toBe(400);
+      expect(proofRes.body.code).toBe('RECORD_PROOF_INVALID');
+      expect(proofRes.body.message).toMatch(/g-pen-X/);
+      expect(await accessCount(w)).toBe(before);
     } finally {
       w.govStore.tamper = undefined;
     }

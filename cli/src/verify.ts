@@ -28,6 +28,17 @@ export interface Check { name: string; ok: boolean; detail?: string }
 /** The verification of one record file. */
 export interface Verification { recordId: string; ok: boolean; status?: string; checks: Check[] }
 
+/** The leaf a saved record's header and fields hash to; undefined when a field is malformed. */
+export function savedLeaf(saved: SavedRecord): string | undefined {
+  try {
+    const digests: Record<string, string> = {};
+    for (const [name, f] of Object.entries(saved.record.fields)) digests[name] = 'digest' in f ? f.digest : fieldDigest(name, f.value, f.salt);
+    return leafHash(saved.record.header, digests);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Verifies a saved record against the ledger's view of it; never throws. */
 export function verifySaved(saved: SavedRecord, chain: ChainView): Verification {
   const checks: Check[] = [];
@@ -57,8 +68,8 @@ export function verifySaved(saved: SavedRecord, chain: ChainView): Verification 
     check('leaf', leaf === onChain.leafHash, leaf === onChain.leafHash ? undefined : `recomputed leaf ${leaf} is not the anchored ${onChain.leafHash}`);
   } else check('leaf', false, 'no leaf to compare');
   if (saved.proof === undefined) {
-    // The ledger anchors each record's leaf by id, so the leaf check already binds the record.
-    check('merklePath', true, 'no proof in the file; the record\'s leaf is anchored on chain by its id');
+    // The chain view came by the publisher's reference, which the ledger proved against the batch root: the leaf check binds the record.
+    check('merklePath', true, 'no proof in the file; the ledger proved the publisher\'s reference for this leaf against the anchored root');
   } else if (leaf !== undefined && onChain !== undefined && batch !== undefined) {
     const ok = Array.isArray(saved.proof) && verifyInclusion(leaf, onChain.index, batch.size, saved.proof, batch.root);
     check('merklePath', ok, ok ? `to root ${batch.root}` : `the proof does not lead to the anchored root ${batch.root}`);

@@ -24,10 +24,15 @@ export const auditRecord: Command = {
   audience: 'auditor',
   summary: 'Provenance of a record (数据溯源): its batch, root, anchoring transaction and block, publisher, status history, and every registered access to it.',
   positionals: [{ name: 'recordId', description: 'the record' }],
-  options: {},
+  options: {
+    publisher: { type: 'string', value: '<MSP id>', description: 'the record\'s publisher, whose gateway gives the record\'s anchor reference (needed unless the gateway asked published the record itself)' },
+  },
+  examples: ['credex audit record lic-2025-0312 --publisher GovMSP'],
   async run(args, io) {
     const gw = gatewayClient(args, io, DEFAULT_ORG.auditor);
-    const p = await gw.request<Provenance>('GET', `/v1/audit/records/${encodeURIComponent(args.positionals[0] ?? '')}`);
+    const publisher = str(args, 'publisher');
+    const query = publisher === undefined ? '' : `?publisher=${encodeURIComponent(publisher)}`;
+    const p = await gw.request<Provenance>('GET', `/v1/audit/records/${encodeURIComponent(args.positionals[0] ?? '')}${query}`);
     const r = p.record;
     const history = (r.history ?? []).map((h) => [h.at, h.status, short(h.txId)]);
     const accessRows = p.accesses.map((a) => [a.at, a.grantee, a.purpose, short(a.accessId), short(a.txId)]);

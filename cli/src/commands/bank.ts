@@ -13,7 +13,7 @@ import { DEFAULT_ORG, gatewayClient } from '../exchange';
 import { table } from '../format';
 import { progressBar } from '../progress';
 import type { ChainView, SavedRecord, Verification } from '../verify';
-import { verifySaved } from '../verify';
+import { savedLeaf, verifySaved } from '../verify';
 
 /** The bank gateway's answer to POST /v1/fetch (one publisher). */
 interface FetchAnswer {
@@ -88,14 +88,34 @@ export const fetchCmd: Command = {
   },
 };
 
-/** Reads what the ledger says about a record, through a gateway's auditor view. */
-async function chainViewOf(gw: GatewayClient, recordId: string): Promise<ChainView> {
-  try {
-    return await gw.request<ChainView>('GET', `/v1/audit/records/${encodeURIComponent(recordId)}`);
-  } catch (e) {
-    if (e instanceof CliError && (e.code === 'RECORD_UNKNOWN' || e.code === 'NOT_FOUND')) return {};
-    throw e;
+const NOT_ON_CHAIN = new Set(['RECORD_UNKNOWN', 'NOT_FOUND', 'RECORD_PROOF_INVALID', 'RECORD_REF_REQUIRED']);
+
+/**
+ * Reads what the ledger says about a saved record, through a gateway's auditor view. The ledger
+ * keeps batches, not records: it is asked with the file's own reference (batch, index, proof and
+ * the leaf recomputed here), which needs nobody else; when the ledger does not prove that
+ * reference (a changed file), with the reference the record's publisher gives, so that the
+ * report says which check fails.
+ */
+async function chainViewOf(gw: GatewayClient, saved: SavedRecord & { publisher?: unknown }): Promise<ChainView> {
+  const recordId = saved.record.header.recordId;
+  const path = `/v1/audit/records/${encodeURIComponent(recordId)}`;
+  const ask = async (query: string): Promise<ChainView | undefined> => {
+    try {
+      return await gw.request<ChainView>('GET', `${path}?${query}`);
+    } catch (e) {
+      if (e instanceof CliError && NOT_ON_CHAIN.has(e.code)) return undefined;
+      throw e;
+    }
+  };
+  const leaf = savedLeaf(saved);
+  if (leaf !== undefined && typeof saved.batchId === 'string' && Number.isInteger(saved.index) && Array.isArray(saved.proof)) {
+    const ref = { recordId, batchId: saved.batchId, index: saved.index, leafHash: leaf, proof: saved.proof };
+    const view = await ask(`ref=${encodeURIComponent(JSON.stringify(ref))}`);
+    if (view !== undefined) return view;
   }
+  const publisher = typeof saved.publisher === 'string' ? saved.publisher : saved.record.header.publisher;
+  return (await ask(`publisher=${encodeURIComponent(publisher)}`)) ?? {};
 }
 
 function readSaved(file: string): SavedRecord {
@@ -127,7 +147,7 @@ export const verify: Command = {
     const bar = progressBar(io, 'verifying', args.values.json !== true);
     const results: (Verification & { file: string })[] = [];
     for (const [i, s] of saved.entries()) {
-      const chain = await chainViewOf(gw, s.record.header.recordId);
+      const chain = await chainViewOf(gw, s);
       results.push({ file: files[i] ?? '', ...verifySaved(s, chain) });
       bar.update(i + 1, saved.length);
     }

@@ -41,9 +41,9 @@ function enterpriseKey(args: Args, io: Io, cmd: string): { key: EnterpriseKey; s
 }
 
 /** Signs a statement with the enterprise's key and submits it through the government gateway. */
-async function submitSigned<T>(args: Args, io: Io, path: string, kind: StatementKind, statement: object, key: EnterpriseKey): Promise<T> {
+async function submitSigned<T>(args: Args, io: Io, path: string, kind: StatementKind, statement: object, key: EnterpriseKey, extra: Record<string, unknown> = {}): Promise<T> {
   const signature = signStatement(kind, statement, key.secretKey);
-  return gatewayClient(args, io, DEFAULT_ORG.government).request<T>('POST', path, { statement, signature });
+  return gatewayClient(args, io, DEFAULT_ORG.government).request<T>('POST', path, { statement, signature, ...extra });
 }
 
 export const keyNew: Command = {
@@ -226,12 +226,14 @@ export const object: Command = {
     key: { type: 'string', short: 'k', value: '<file>', description: 'the enterprise\'s key file (required)' },
     uscc: { type: 'string', value: '<USCC>', description: 'the subject (default: the key file\'s)' },
     reason: { type: 'string', value: '<text>', description: 'why the record is wrong (required)' },
+    publisher: { type: 'string', value: '<MSP id>', description: 'the record\'s publisher, whose gateway names the record to the ledger (needed unless the gateway used published it)' },
   },
   async run(args, io) {
     const { key, subject } = enterpriseKey(args, io, 'object');
     const reason = required(args, 'reason', 'object');
+    const publisher = str(args, 'publisher');
     const statement = { subject, recordId: args.positionals[0] ?? '', reason, nonce: newSalt() };
-    const res = await submitSigned<{ txId: string; objection: { objectionId: string; deadline: string; publisher: string } }>(args, io, '/v1/objections', 'objection', statement, key);
+    const res = await submitSigned<{ txId: string; objection: { objectionId: string; deadline: string; publisher: string } }>(args, io, '/v1/objections', 'objection', statement, key, publisher === undefined ? {} : { publisher });
     return {
       human: `Objection filed (异议申诉) against ${statement.recordId}; the record is now disputed.\n${fieldsBlock([['objection id', res.objection.objectionId], ['publisher', res.objection.publisher], ['answer due by', res.objection.deadline], ['transaction', res.txId]])}`,
       json: res,

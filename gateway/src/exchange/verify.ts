@@ -249,9 +249,12 @@ function judge(
   const { header, leaf } = content;
   const { record, batch } = chain;
 
-  // leaf: the recomputed leaf is the one anchored for this record id
+  // leaf: the recomputed leaf is the one anchored for this record id. The ledger reads a record
+  // only by a proven ref, so when it knows the batch but not the record, the leaf with the served
+  // proof does not reach the anchored root: the record or its proof was changed.
   if (leaf !== undefined) {
-    if (record === undefined) fail('leaf', `the ledger has no record ${recordId} with this leaf in batch ${String(s.batchId)}`);
+    if (record === undefined && batch !== undefined) fail('leaf', `the recomputed leaf with the served proof is not anchored in batch ${batch.batchId}: the record or its proof differs from what was anchored`);
+    else if (record === undefined) fail('leaf', `the ledger has no record ${recordId}`);
     else if (leaf !== record.leafHash) fail('leaf', `recomputed leaf ${leaf} differs from the anchored leaf ${record.leafHash}`);
     else pass('leaf');
   } else if (!checks.some((c) => c.name === 'leaf')) {
@@ -260,15 +263,26 @@ function judge(
 
   // merklePath: from the recomputed leaf to the anchored root, at the anchored index and size
   const proof = s.proof;
+  const index = record?.index ?? s.index;
   if (leaf === undefined) fail('merklePath', 'no leaf to start the path from');
-  else if (record === undefined || batch === undefined) fail('merklePath', `the ledger has no anchored batch for record ${recordId}`);
+  else if (batch === undefined) fail('merklePath', `the ledger has no anchored batch for record ${recordId}`);
   else if (!Array.isArray(proof) || !proof.every((p) => typeof p === 'string')) fail('merklePath', 'the proof is not a list of hashes');
-  else if (!(memo === undefined ? verifyInclusion(leaf, record.index, batch.size, proof, batch.root) : verifyInclusionMemo(leaf, record.index, batch.size, proof, batch.root, memo))) {
-    fail('merklePath', `the proof does not lead from the leaf at index ${record.index} of ${batch.size} to the anchored root ${batch.root}`);
-  } else pass('merklePath');
+  else if (typeof index !== 'number' || !Number.isInteger(index)) fail('merklePath', 'the served index is not an integer');
+  else if (!(memo === undefined ? verifyInclusion(leaf, index, batch.size, proof, batch.root) : verifyInclusionMemo(leaf, index, batch.size, proof, batch.root, memo))) {
+    fail('merklePath', `the proof does not lead from the leaf at index ${index} of ${batch.size} to the anchored root ${batch.root}`);
+  } else if (record === undefined) fail('merklePath', `the ledger does not prove record ${recordId} at index ${index} of batch ${batch.batchId}`);
+  else pass('merklePath');
 
   // anchor: what the publisher says about the record's place is what the ledger anchored
-  if (record === undefined) fail('anchor', `the ledger has no record ${recordId}`);
+  if (record === undefined && batch === undefined) fail('anchor', `the ledger has no record ${recordId}`);
+  else if (record === undefined && batch !== undefined) {
+    // What can be checked without the record: the served batch, root, type and entry.
+    if (s.batchId !== batch.batchId) fail('anchor', `served batch ${String(s.batchId)} is not the anchored batch ${batch.batchId}`);
+    else if (s.root !== batch.root) fail('anchor', `served root ${String(s.root)} is not the anchored root ${batch.root}`);
+    else if (header?.recordType !== batch.recordType || header.catalogueEntryId !== batch.catalogueEntryId) {
+      fail('anchor', `record type or catalogue entry differ from the batch's ${batch.recordType} / ${batch.catalogueEntryId}`);
+    } else pass('anchor');
+  } else if (record === undefined) fail('anchor', `the ledger has no record ${recordId}`);
   else if (batch?.batchId !== record.batchId) fail('anchor', `the ledger has no batch ${record.batchId}`);
   else if (s.batchId !== record.batchId) fail('anchor', `served batch ${String(s.batchId)} is not the anchored batch ${record.batchId}`);
   else if (s.index !== record.index) fail('anchor', `served index ${String(s.index)} is not the anchored index ${record.index}`);
@@ -278,7 +292,8 @@ function judge(
   } else pass('anchor');
 
   // status
-  if (record === undefined) fail('status', 'unknown to the ledger');
+  if (record === undefined && batch !== undefined) fail('status', 'unknown: the ledger gives the status only of a record proven to be anchored');
+  else if (record === undefined) fail('status', 'unknown to the ledger');
   else if (record.status === 'active') pass('status');
   else if (record.status === 'disputed') pass('status', 'disputed: an objection by the subject is open (异议处理中)');
   else if (record.status === 'superseded') fail('status', `superseded by ${record.supersededBy ?? 'a correcting record'}`);
@@ -293,6 +308,7 @@ function judge(
   // subject
   if (expect.subject !== undefined && header?.subject !== expect.subject) fail('subject', `the header names ${String(header?.subject)}, the consent's subject is ${expect.subject}`);
   else if (record !== undefined && header?.subject !== record.subject) fail('subject', `the header names ${String(header?.subject)}, the ledger ${record.subject}`);
+  else if (batch !== undefined && header?.subject !== batch.subject) fail('subject', `the header names ${String(header?.subject)}, the batch is about ${batch.subject}`);
   else pass('subject');
 
   const report: VerificationReport = { recordId, ok: checks.every((c) => c.ok), checks };
