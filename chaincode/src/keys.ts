@@ -66,6 +66,11 @@ export const keys = {
    * supersedes another). Keyed by batch too: two publishers' equal record ids never collide.
    */
   record: (stub: Stub, batchId: string, recordId: string): string => key(stub, 'record', [batchId, recordId]),
+  /**
+   * The ids of a batch's records that have a status key (a canonical JSON array, sorted), so a
+   * transaction reads one key per batch instead of one per record to learn which have changed.
+   */
+  recordStatusList: (stub: Stub, batchId: string): string => key(stub, 'record~status', [batchId]),
 
   consent: (stub: Stub, consentId: string): string => key(stub, 'consent', [consentId]),
   consentBySubject: (stub: Stub, subject: string, consentId: string): string => key(stub, 'consent~subject', [subject, consentId]),

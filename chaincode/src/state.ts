@@ -80,8 +80,19 @@ export async function loadEntry(ctx: Context, entryId: string): Promise<EntrySta
   return (await getJson<EntryState>(ctx, keys.entry(ctx.stub, entryId))) ?? fail('NOT_FOUND', `catalogue entry ${entryId} does not exist`);
 }
 
-/** Batches already read in this transaction, by batch id: each is read once. */
-export type BatchCache = Map<string, BatchState>;
+/**
+ * What one transaction has read of batches and of their status lists (Fabric does not let a
+ * transaction read its own writes), so each is read once per transaction.
+ */
+export interface RecordCache {
+  batches: Map<string, BatchState>;
+  /** Per batch: the ids of its records with a status key, as on the ledger plus this transaction's. */
+  statusLists: Map<string, Set<string>>;
+}
+
+export function newRecordCache(): RecordCache {
+  return { batches: new Map(), statusLists: new Map() };
+}
 
 /** A leaf of a batch with its inclusion proof: a RecordRef without its batch id. */
 export type ProvenLeaf = Pick<RecordRef, 'recordId' | 'index' | 'leafHash' | 'proof'>;
@@ -97,21 +108,25 @@ export function checkInclusion(leaf: ProvenLeaf, batch: Pick<BatchState, 'batchI
  * The record a reference names, with its status: its batch is anchored (RECORD_UNKNOWN), the
  * leaf is at its index under the batch's root (RECORD_PROOF_INVALID), and a status key, if
  * one was written, is about that same leaf (RECORD_PROOF_INVALID). Without a status key the
- * record is as anchored: active since its batch's transaction.
+ * record is as anchored: active since its batch's transaction. Whether a record has a status
+ * key is read from its batch's status list, once per batch and transaction.
  *
  * The ledger cannot check that `ref.recordId` is the id the leaf commits to (it has no record
  * header); whoever holds the record can, and the status key is per (batch, record id).
  */
-export async function resolveRecord(ctx: Context, ref: RecordRef, batches: BatchCache = new Map()): Promise<RecordState> {
-  const batch = batches.get(ref.batchId) ?? (await getJson<BatchState>(ctx, keys.batch(ctx.stub, ref.batchId)));
+export async function resolveRecord(ctx: Context, ref: RecordRef, cache: RecordCache = newRecordCache()): Promise<RecordState> {
+  const batch = cache.batches.get(ref.batchId) ?? (await getJson<BatchState>(ctx, keys.batch(ctx.stub, ref.batchId)));
   if (batch === undefined) {
     fail('RECORD_UNKNOWN', `record ${ref.recordId}: batch ${ref.batchId} is not anchored`);
   }
-  batches.set(batch.batchId, batch);
+  cache.batches.set(batch.batchId, batch);
   checkInclusion(ref, batch);
+  if (!(await statusList(ctx, batch.batchId, cache)).has(ref.recordId)) {
+    return anchoredRecord(batch, ref);
+  }
   const stored = await getJson<RecordState>(ctx, keys.record(ctx.stub, ref.batchId, ref.recordId));
   if (stored === undefined) {
-    return anchoredRecord(batch, ref);
+    fail('INTERNAL', `record ${ref.recordId} of batch ${ref.batchId} is listed with a status but has none`);
   }
   if (stored.leafHash !== ref.leafHash || stored.index !== ref.index) {
     fail('RECORD_PROOF_INVALID', `record ${ref.recordId} of batch ${ref.batchId} is the leaf ${stored.leafHash} at index ${stored.index}, not ${ref.leafHash} at ${ref.index}`);
@@ -135,9 +150,26 @@ export function anchoredRecord(batch: BatchState, leaf: Pick<RecordRef, 'recordI
   };
 }
 
-/** Writes a record's status key. */
-export async function saveRecord(ctx: Context, record: RecordState): Promise<void> {
+/**
+ * Writes a record's status key, and its batch's status list when the record is new to it: the
+ * only way a status key is written, so the list always names every record that has one.
+ */
+export async function saveRecord(ctx: Context, record: RecordState, cache: RecordCache): Promise<void> {
   await putJson(ctx, keys.record(ctx.stub, record.batchId, record.recordId), record);
+  const listed = await statusList(ctx, record.batchId, cache);
+  if (!listed.has(record.recordId)) {
+    listed.add(record.recordId);
+    await putJson(ctx, keys.recordStatusList(ctx.stub, record.batchId), [...listed].sort());
+  }
+}
+
+async function statusList(ctx: Context, batchId: string, cache: RecordCache): Promise<Set<string>> {
+  let listed = cache.statusLists.get(batchId);
+  if (listed === undefined) {
+    listed = new Set(await getJson<string[]>(ctx, keys.recordStatusList(ctx.stub, batchId)));
+    cache.statusLists.set(batchId, listed);
+  }
+  return listed;
 }
 
 /** Moves a record to `status`, keeping the change in its history. */

@@ -5,7 +5,7 @@ import { MAX_BULK_ARGUMENT_BYTES, encode, exists, getJson, listJson, parseArgume
 import { CredexContract } from '../contract';
 import { describeError, fail } from '../errors';
 import { keys, type KeyPrefix } from '../keys';
-import { loadConsent, loadEntry, loadOrganization, resolveRecord, type BatchCache, type ConsentState, type EntryState, type OrganizationState, type RecordState } from '../state';
+import { loadConsent, loadEntry, loadOrganization, newRecordCache, resolveRecord, type ConsentState, type EntryState, type OrganizationState, type RecordState } from '../state';
 import { ledgerTime, requireMember, timeMs, type LedgerTime } from '../tx';
 import { checkPeriod } from '../validation';
 
@@ -126,7 +126,7 @@ class RegistrationSession {
   private readonly consents = new Map<string, ConsentState>();
   private readonly organizations = new Map<string, OrganizationState>();
   private readonly entries = new Map<string, EntryState>();
-  private readonly batches: BatchCache = new Map();
+  private readonly records = newRecordCache();
   private readonly accessIds = new Set<string>();
   private readonly requestNonces = new Set<string>();
   private readonly registered: AccessState[] = [];
@@ -226,7 +226,7 @@ class RegistrationSession {
     checkConsent(consent, request, this.now);
     const records: RecordState[] = [];
     for (const ref of refs) {
-      records.push(await resolveRecord(ctx, ref, this.batches));
+      records.push(await resolveRecord(ctx, ref, this.records));
     }
     const entries = new Map<string, EntryState>();
     for (const record of records) {

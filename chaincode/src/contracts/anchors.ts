@@ -3,7 +3,7 @@ import { MAX_BULK_ARGUMENT_BYTES, encode, exists, getJson, parseArgument, parseI
 import { CredexContract } from '../contract';
 import { fail } from '../errors';
 import { keys } from '../keys';
-import { checkInclusion, loadEntry, resolveRecord, saveRecord, withStatus, type BatchCache, type BatchState, type RecordState } from '../state';
+import { checkInclusion, loadEntry, newRecordCache, resolveRecord, saveRecord, withStatus, type BatchState, type RecordState } from '../state';
 import { callerMspId, ledgerTime } from '../tx';
 
 /**
@@ -54,7 +54,7 @@ export class AnchorsContract extends CredexContract {
 
     // Status keys to write, by key: the superseded records and their corrections.
     const changed = new Map<string, RecordState>();
-    const batches: BatchCache = new Map();
+    const cache = newRecordCache();
     const correctionIds = new Set<string>();
     const correctionIndexes = new Set<number>();
     for (const { record, supersedes } of batch.supersessions ?? []) {
@@ -64,7 +64,7 @@ export class AnchorsContract extends CredexContract {
       }
       correctionIds.add(record.recordId);
       correctionIndexes.add(record.index);
-      const resolved = await resolveRecord(ctx, supersedes, batches);
+      const resolved = await resolveRecord(ctx, supersedes, cache);
       const oldKey = keys.record(ctx.stub, resolved.batchId, resolved.recordId);
       const old = changed.get(oldKey) ?? resolved;
       checkSupersedable(old, record.recordId, entry.subject, publisher);
@@ -84,7 +84,7 @@ export class AnchorsContract extends CredexContract {
       });
     }
     for (const record of [...changed.values()].sort(byBatchAndRecord)) {
-      await saveRecord(ctx, record);
+      await saveRecord(ctx, record, cache);
     }
     await putJson(ctx, batchKey, stored);
     return encode(stored);
@@ -105,7 +105,8 @@ export class AnchorsContract extends CredexContract {
   /** The publisher withdraws a record: it is never served again; its anchor stays. */
   @Transaction()
   async WithdrawRecord(ctx: Context, refJson: string): Promise<string> {
-    const record = await resolveRecord(ctx, parseArgument('record-ref', refJson));
+    const cache = newRecordCache();
+    const record = await resolveRecord(ctx, parseArgument('record-ref', refJson), cache);
     const caller = callerMspId(ctx);
     if (record.publisher !== caller) {
       fail('FORBIDDEN', `only ${record.publisher} may withdraw record ${record.recordId}`);
@@ -114,7 +115,7 @@ export class AnchorsContract extends CredexContract {
       fail('RECORD_WITHDRAWN', `record ${record.recordId} is already withdrawn`);
     }
     const withdrawn = withStatus(record, 'withdrawn', ledgerTime(ctx).iso, ctx.stub.getTxID());
-    await saveRecord(ctx, withdrawn);
+    await saveRecord(ctx, withdrawn, cache);
     return encode(withdrawn);
   }
 }

@@ -93,6 +93,9 @@ describe('anchors', () => {
     await world.cc.submit('GovMSP', 'anchors:WithdrawRecord', json(first));
     await world.cc.expectRejected('RECORD_PROOF_INVALID', ...get({ ...second, recordId: first.recordId }));
     expect(await world.cc.evaluate<RecordState>('BankMSP', 'anchors:GetRecord', json(second))).toMatchObject({ recordId: second.recordId, status: 'active' });
+    // A batch's status list names every record with a status key; a list naming a record without one is corrupt.
+    world.cc.ledger.apply(new Map([[`\u0000record~status\u0000${second.batchId}\u0000`, Buffer.from(JSON.stringify([first.recordId, second.recordId]))]]));
+    expect(await world.cc.expectRejected('INTERNAL', 'BankMSP', 'anchors:GetRecord', json(second))).toContain(second.recordId);
   });
 
   it('keeps statuses per batch: equal record ids in two batches never collide', async () => {
@@ -121,7 +124,8 @@ describe('anchors', () => {
     await world.cc.expectRejected('RECORD_PROOF_INVALID', 'GovMSP', 'anchors:AnchorBatch', json(unproven));
 
     const { ops } = await world.cc.submit('GovMSP', 'anchors:AnchorBatch', json(fix));
-    expect(ops.putState).toBe(3);
+    // The old record's status and its batch's status list, the new record's and its list, the batch.
+    expect(ops.putState).toBe(5);
     const oldState = await world.cc.evaluate<RecordState>('BankMSP', 'anchors:GetRecord', json(old.ref));
     expect(oldState).toMatchObject({ status: 'superseded', supersededBy: 'fix-1-r0' });
     expect(oldState.history.map((h) => [h.status, h.at])).toEqual([
