@@ -888,7 +888,7 @@ export interface Revocation {
   nonce: Nonce;
 }
 /**
- * 链上记录 — An anchored record as the ledger keeps it and anchors:GetRecord returns it: its leaf in its batch, and its status with every change of it.
+ * 链上记录 — An anchored record as anchors:GetRecord returns it (from its RecordRef): its leaf in its batch, and its status with every change of it. The ledger keeps it as a status key only once its status changes or it supersedes another record; until then it is active as anchored.
  */
 export interface LedgerRecord {
   recordId: RecordId;
