@@ -1,11 +1,16 @@
 /**
  * The gateway's off-chain store: LevelDB (`level`) with one sublevel per namespace.
  *
- * A publish is one atomic, synced batch across records, their subject index, their content
- * hashes (idempotency), the batch and its outbox entry; anchoring is a second atomic batch
+ * A publish is one atomic, synced batch across records (each with its content hash, for
+ * idempotency), the subject index, the batch, its members and its outbox entry; anchoring is a second atomic batch
  * that marks the batch anchored and removes its outbox entry. A record is anchored exactly
  * when its batch is, so a record is never reported anchored before its batch's transaction
  * committed. A missing key reads as `undefined`.
+ *
+ * One key per record and a few per batch: the subject index holds one key per subject and batch
+ * (`subject \0 batchId` → the batch's record ids about that subject), since LevelDB's cost per
+ * key, not per byte, dominated a batch of 10,000 records. Stores written before keep working:
+ * an index key `subject \0 recordId` (value '') and the content-hashes sublevel are still read.
  */
 import { mkdirSync } from 'node:fs';
 import type { SealedRecord } from '@credex/core';
@@ -75,6 +80,8 @@ export interface NewRecord {
 
 interface RecordValue {
   sealed: SealedRecord;
+  /** Hash of the record as it was posted (absent in stores written before session 2: see content-hashes). */
+  contentHash?: string;
   batchId: string;
   index: number;
   proof: string[];
@@ -172,14 +179,29 @@ class LevelStore implements Store {
 
   async listRecordsBySubject(uscc: string): Promise<StoredRecord[]> {
     const ids: string[] = [];
-    for await (const key of this.#bySubject.keys({ gt: uscc + SEP, lt: uscc + SEP + '\xff' })) {
-      ids.push(key.slice(uscc.length + 1));
+    for await (const [key, value] of this.#bySubject.iterator({ gt: uscc + SEP, lt: uscc + SEP + '\xff' })) {
+      if (Array.isArray(value)) ids.push(...(value as string[]));
+      else ids.push(key.slice(uscc.length + 1));
     }
-    return (await this.getRecords(ids)).filter((r): r is StoredRecord => r !== undefined);
+    ids.sort();
+    return (await this.getRecords(ids)).filter((r): r is StoredRecord => r !== undefined && r.sealed.header.subject === uscc);
   }
 
-  contentHashes(recordIds: string[]): Promise<(string | undefined)[]> {
-    return recordIds.length === 0 ? Promise.resolve([]) : this.#hashes.getMany(recordIds);
+  async contentHashes(recordIds: string[]): Promise<(string | undefined)[]> {
+    if (recordIds.length === 0) return [];
+    const values = await this.#records.getMany(recordIds);
+    const out = values.map((v) => v?.contentHash);
+    // Records stored before the hash moved into the record value.
+    const older = recordIds.filter((_, i) => values[i] !== undefined && out[i] === undefined);
+    if (older.length > 0) {
+      const hashes = new Map(older.map((id, i) => [id, i]));
+      const found = await this.#hashes.getMany(older);
+      recordIds.forEach((id, i) => {
+        const k = hashes.get(id);
+        if (k !== undefined) out[i] = found[k];
+      });
+    }
+    return out;
   }
 
   async getBatch(batchId: string): Promise<StoredBatch | undefined> {
@@ -194,16 +216,21 @@ class LevelStore implements Store {
   async putBatches(batches: AnchorRequest[], records: NewRecord[], createdAt: string): Promise<void> {
     const roots = new Map(batches.map((b) => [b.batchId, b.root]));
     const members = new Map<string, string[]>(batches.map((b) => [b.batchId, []]));
+    const bySubject = new Map<string, string[]>();
     const ops = this.#db.batch();
     for (const r of records) {
       const id = r.sealed.header.recordId;
       const root = roots.get(r.batchId);
       if (root === undefined) throw credexError('BATCH_UNKNOWN', `record ${id} names batch ${r.batchId}, which is not being stored`);
-      ops.put(id, { sealed: r.sealed, batchId: r.batchId, index: r.index, proof: r.proof, root }, { sublevel: this.#records });
-      ops.put(r.sealed.header.subject + SEP + id, '', { sublevel: this.#bySubject });
-      ops.put(id, r.contentHash, { sublevel: this.#hashes });
+      const value: RecordValue = { sealed: r.sealed, batchId: r.batchId, index: r.index, proof: r.proof, root, contentHash: r.contentHash };
+      ops.put(id, value, { sublevel: this.#records });
+      const indexKey = r.sealed.header.subject + SEP + r.batchId;
+      const ids = bySubject.get(indexKey);
+      if (ids === undefined) bySubject.set(indexKey, [id]);
+      else ids.push(id);
       members.get(r.batchId)?.push(id);
     }
+    for (const [key, ids] of bySubject) ops.put(key, ids, { sublevel: this.#bySubject });
     for (const batch of batches) {
       const stored: StoredBatch = { batchId: batch.batchId, catalogueEntryId: batch.catalogueEntryId, root: batch.root, size: batch.size, createdAt, anchored: false };
       ops.put(batch.batchId, stored, { sublevel: this.#batches });
@@ -237,13 +264,14 @@ class LevelStore implements Store {
     const ids = (await this.#members.get(batchId)) ?? [];
     const values = ids.length === 0 ? [] : await this.#records.getMany(ids);
     const ops = this.#db.batch();
+    const subjects = new Set<string>();
     ids.forEach((id, i) => {
       const value = values[i];
       if (value?.batchId !== batchId) return;
       ops.del(id, { sublevel: this.#records });
-      ops.del(value.sealed.header.subject + SEP + id, { sublevel: this.#bySubject });
-      ops.del(id, { sublevel: this.#hashes });
+      subjects.add(value.sealed.header.subject);
     });
+    for (const subject of subjects) ops.del(subject + SEP + batchId, { sublevel: this.#bySubject });
     ops.del(batchId, { sublevel: this.#batches });
     ops.del(batchId, { sublevel: this.#members });
     ops.del(outboxKey(batch.createdAt, batchId), { sublevel: this.#outbox });
