@@ -133,10 +133,12 @@ const authorized = await drive('authorized', signedFetch);
 // Diagnostic: how long one RecordAccess transaction takes by group size (where the time goes).
 const groupLatency: Record<string, number> = {};
 for (const size of [1, 10, 50]) {
-  const accesses = Array.from({ length: size }, (_, k) => {
+  const accesses = await Promise.all(Array.from({ length: size }, async (_, k) => {
     const request = signAccessRequest({ consentId: consentIds[k % CLIENTS] as string, grantee: 'BankMSP', purpose: 'LOAN_APPLICATION', recordIds: [`bench-${k % RECORDS}`], nonce: b64u(randomBytes(16)), created: new Date().toISOString() }, bankConfig.keys.requestKey.secretKey);
-    return { accessId: statementId('access-request', request.statement), consentId: request.statement.consentId, recordIds: request.statement.recordIds, request };
-  });
+    // The ledger keeps batches, not records: each record is named by its RecordRef from the publisher's store.
+    const refs = await Promise.all(request.statement.recordIds.map((id) => gov.store.recordRef(id)));
+    return { accessId: statementId('access-request', request.statement), consentId: request.statement.consentId, recordIds: request.statement.recordIds, records: refs, request };
+  }));
   const t0 = performance.now();
   await gov.ledger.submit('access', 'RecordAccess', JSON.stringify({ accesses }));
   groupLatency[String(size)] = Number((performance.now() - t0).toFixed(1));
