@@ -95,9 +95,11 @@ interface Anchored {
 export function createPublisher(deps: { mspId: string; ledger: LedgerClient; store: Store }): Publisher {
   const { mspId, ledger, store } = deps;
   const anchoring = new Map<string, Promise<Anchored>>();
+  // Record ids a publish in flight has taken (checked new under the lock) but may not have stored yet.
+  const claimed = new Map<string, { contentHash: string; settled: Promise<void> }>();
   let writeLock: Promise<unknown> = Promise.resolve();
 
-  /** Runs `fn` after every earlier call has finished: the check-then-write of record ids. */
+  /** Runs `fn` after every earlier call has finished: the check-and-claim of record ids. */
   function exclusively<T>(fn: () => Promise<T>): Promise<T> {
     const run = writeLock.then(fn, fn);
     writeLock = run.catch(() => undefined);
@@ -113,9 +115,20 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
     }
   }
 
-  async function anchorOnce(request: AnchorRequest, log?: FastifyBaseLogger): Promise<Anchored> {
+  /**
+   * Submits a batch's AnchorBatch and marks it anchored. With `stored` (the batch's store write,
+   * under way), the ledger commit and the write run at once and the batch is marked anchored
+   * only once both are done; if the write fails, nothing is acknowledged (a batch anchored
+   * without stored records names nothing anyone holds).
+   */
+  async function anchorOnce(request: AnchorRequest, log?: FastifyBaseLogger, stored?: Promise<void>): Promise<Anchored> {
+    const submitting = ledger.submit('anchors', 'AnchorBatch', canonicalize(request));
+    if (stored !== undefined) {
+      submitting.catch(() => undefined);
+      await stored;
+    }
     try {
-      const { txId, blockNumber } = await ledger.submit('anchors', 'AnchorBatch', canonicalize(request));
+      const { txId, blockNumber } = await submitting;
       await store.markAnchored(request.batchId, txId, blockNumber);
       log?.info({ txId, batchId: request.batchId, size: request.size, blockNumber }, 'batch anchored');
       return { txId, blockNumber };
@@ -140,10 +153,10 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
   }
 
   /** Anchors a stored batch; concurrent callers for one batch share one attempt. */
-  function anchor(request: AnchorRequest, log?: FastifyBaseLogger): Promise<Anchored> {
+  function anchor(request: AnchorRequest, log?: FastifyBaseLogger, stored?: Promise<void>): Promise<Anchored> {
     let running = anchoring.get(request.batchId);
     if (running === undefined) {
-      running = anchorOnce(request, log).finally(() => anchoring.delete(request.batchId));
+      running = anchorOnce(request, log, stored).finally(() => anchoring.delete(request.batchId));
       anchoring.set(request.batchId, running);
     }
     return running;
@@ -206,14 +219,27 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
     return sealRecord(header, record.fields as unknown as Record<string, unknown>);
   }
 
-  /** The ids already published, after checking each was published with the same content. */
-  async function publishedBefore(ids: string[], unique: Map<string, PreparedRecord>): Promise<Set<string>> {
+  /**
+   * The ids already published (stored, or taken by a publish in flight: `waits` settle when
+   * those are done), after checking each was published with the same content.
+   */
+  async function publishedBefore(ids: string[], unique: Map<string, PreparedRecord>): Promise<{ done: Set<string>; waits: Set<Promise<void>> }> {
     const hashes = await store.contentHashes(ids);
-    const conflicts = ids.filter((id, i) => hashes[i] !== undefined && hashes[i] !== unique.get(id)?.contentHash);
+    const done = new Set<string>();
+    const waits = new Set<Promise<void>>();
+    const conflicts: string[] = [];
+    ids.forEach((id, i) => {
+      const inFlight = hashes[i] === undefined ? claimed.get(id) : undefined;
+      const hash = hashes[i] ?? inFlight?.contentHash;
+      if (hash === undefined) return;
+      if (hash !== unique.get(id)?.contentHash) conflicts.push(id);
+      done.add(id);
+      if (inFlight !== undefined) waits.add(inFlight.settled);
+    });
     if (conflicts.length > 0) {
       throw credexError('RECORD_CONFLICT', `${conflicts.length} record id(s) were published before with other content; correct a record by superseding it`, { recordIds: conflicts.slice(0, 100) });
     }
-    return new Set(ids.filter((_, i) => hashes[i] !== undefined));
+    return { done, waits };
   }
 
   /** The RecordRefs of the records our new records supersede (they must be ours, so in our store). */
@@ -254,44 +280,62 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
     progress('validated', total);
 
     // Sealing is the costly part: done outside the lock, for the ids not published before.
-    const before = await publishedBefore(ids, unique);
+    const before = (await publishedBefore(ids, unique)).done;
     let sealed = ids.filter((id) => !before.has(id)).map((id) => seal((unique.get(id) as PreparedRecord).record, input.catalogueEntryId));
     progress('sealed', total);
     const refs = await supersededRefs(sealed);
 
     const placed = new Map<string, PublishedRecord>();
-    const request = await exclusively(async () => {
-      // Checked again under the lock: a concurrent publish may have stored some of these ids since.
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    const { batch, waits } = await exclusively(async () => {
+      // Checked again under the lock: a concurrent publish may have taken some of these ids since.
       const raced = await publishedBefore(sealed.map((s) => s.header.recordId), unique);
-      if (raced.size > 0) sealed = sealed.filter((s) => !raced.has(s.header.recordId));
-      if (sealed.length === 0) return undefined;
-      const tree = buildMerkleTree(sealed.map((s) => s.leafHash));
-      const batchId = `${mspId}.${Date.now().toString(36)}.${tree.root.slice(0, 16)}`;
-      const records: NewRecord[] = new Array<NewRecord>(sealed.length);
-      const supersessions: Supersession[] = [];
-      sealed.forEach((s, index) => {
-        const recordId = s.header.recordId;
-        const proof = tree.proof(index);
-        records[index] = { sealed: s, batchId, index, proof, contentHash: (unique.get(recordId) as PreparedRecord).contentHash };
-        placed.set(recordId, { recordId, leafHash: s.leafHash, batchId, index, size: sealed.length, proof, root: tree.root, txId: '' });
-        const old = s.header.supersedes === undefined ? undefined : refs.get(s.header.supersedes);
-        if (old !== undefined) supersessions.push({ record: { recordId, index, leafHash: s.leafHash, proof }, supersedes: old });
-      });
-      const anchorRequest: AnchorRequest = { batchId, catalogueEntryId: input.catalogueEntryId, root: tree.root, size: sealed.length };
-      if (supersessions.length > 0) anchorRequest.supersessions = supersessions;
-      await store.putBatches([anchorRequest], records, new Date().toISOString());
-      return anchorRequest;
+      if (raced.done.size > 0) sealed = sealed.filter((s) => !raced.done.has(s.header.recordId));
+      if (sealed.length === 0) return { batch: undefined, waits: raced.waits };
+      // Taken: from here on a concurrent publish of these ids waits for this one.
+      for (const s of sealed) claimed.set(s.header.recordId, { contentHash: (unique.get(s.header.recordId) as PreparedRecord).contentHash, settled });
+      return { batch: sealed, waits: raced.waits };
     });
-    progress('stored', total);
 
-    if (request !== undefined) {
-      const { txId, blockNumber } = await anchor(request, opts.log);
-      for (const p of placed.values()) {
-        p.txId = txId;
-        if (blockNumber >= 0) p.blockNumber = blockNumber;
+    try {
+      if (batch !== undefined) {
+        const tree = buildMerkleTree(batch.map((s) => s.leafHash));
+        const batchId = `${mspId}.${Date.now().toString(36)}.${tree.root.slice(0, 16)}`;
+        const records: NewRecord[] = new Array<NewRecord>(batch.length);
+        const supersessions: Supersession[] = [];
+        batch.forEach((s, index) => {
+          const recordId = s.header.recordId;
+          const proof = tree.proof(index);
+          records[index] = { sealed: s, batchId, index, proof, contentHash: (unique.get(recordId) as PreparedRecord).contentHash };
+          placed.set(recordId, { recordId, leafHash: s.leafHash, batchId, index, size: batch.length, proof, root: tree.root, txId: '' });
+          const old = s.header.supersedes === undefined ? undefined : refs.get(s.header.supersedes);
+          if (old !== undefined) supersessions.push({ record: { recordId, index, leafHash: s.leafHash, proof }, supersedes: old });
+        });
+        const request: AnchorRequest = { batchId, catalogueEntryId: input.catalogueEntryId, root: tree.root, size: batch.length };
+        if (supersessions.length > 0) request.supersessions = supersessions;
+        const write = store.putBatches([request], records, new Date().toISOString());
+        // The ledger commit runs during the store write, except for a batch that supersedes records:
+        // its new records must be stored before the ledger marks the old ones superseded.
+        const anchoredAlready = request.supersessions === undefined ? anchor(request, opts.log, write) : undefined;
+        anchoredAlready?.catch(() => undefined);
+        await write;
+        progress('stored', total);
+        const { txId, blockNumber } = await (anchoredAlready ?? anchor(request, opts.log));
+        for (const p of placed.values()) {
+          p.txId = txId;
+          if (blockNumber >= 0) p.blockNumber = blockNumber;
+        }
+      } else {
+        progress('stored', total);
       }
+      progress('anchored', total);
+    } finally {
+      for (const s of batch ?? []) if (claimed.get(s.header.recordId)?.settled === settled) claimed.delete(s.header.recordId);
+      settle();
     }
-    progress('anchored', total);
+    // Records another publish in flight took: their outcome first.
+    await Promise.all(waits);
 
     // Records published earlier (same content) may still sit in the outbox of a crashed publish.
     const earlier = ids.filter((id) => !placed.has(id));

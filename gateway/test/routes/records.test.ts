@@ -225,6 +225,25 @@ describe('POST /v1/records', () => {
     expect(await gw.store.getRecord('x-fix')).toBeUndefined();
   });
 
+  it('publishes concurrent requests sharing record ids once: the later one waits for the earlier and returns its anchors; other content conflicts', async () => {
+    const [a, b] = await Promise.all([
+      publish({ catalogueEntryId: entry.entryId, records: records(4) }),
+      publish({ catalogueEntryId: entry.entryId, records: records(6) }),
+    ]);
+    expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
+    const byId = new Map([...a.json<{ records: PublishedRecord[] }>().records, ...b.json<{ records: PublishedRecord[] }>().records].map((r) => [`${r.recordId}@${r.batchId}`, r]));
+    // Each record is in exactly one batch, whichever request anchored it.
+    const batchesOf = (id: string): string[] => [...byId.values()].filter((r) => r.recordId === id).map((r) => r.batchId);
+    for (let i = 0; i < 6; i++) expect(new Set(batchesOf(`pen-${i}`)).size).toBe(1);
+    expect(gw.ledger.submitted('AnchorBatch').reduce((n, c) => n + (JSON.parse(c.args[0]!) as { size: number }).size, 0)).toBe(6);
+    const changed = { ...records(1)[0]!, issuedAt: '2026-11-02T08:00:00.000Z' };
+    const [c, d] = await Promise.all([
+      publish({ catalogueEntryId: entry.entryId, records: records(1, 'race') }),
+      publish({ catalogueEntryId: entry.entryId, records: [{ ...changed, recordId: 'race-0' }] }),
+    ]);
+    expect([c.statusCode, d.statusCode].sort()).toEqual([200, 409]);
+  });
+
   it('lists a subject\'s anchored records', async () => {
     await publish({ catalogueEntryId: entry.entryId, records: records(2) });
     const res = await gw.app.inject({ method: 'GET', url: `/v1/records?subject=${subject.toLowerCase()}`, headers: auth });
