@@ -7,8 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sha256HexOf } from './digest';
-import { canonicalize, canonicalString } from './jcs';
-import { b64u } from './keys';
+import { canonicalize, canonicalString, nameLiteral } from './jcs';
 
 /** Bytes of a salt; 128 bits, so a withheld value cannot be guessed from its digest. */
 export const SALT_BYTES = 16;
@@ -19,7 +18,8 @@ export function sha256Hex(data: Uint8Array | string): string {
 }
 
 // randomBytes costs several µs per call; drawing salts from a pool refilled 256 at a time
-// keeps sealing cheap. Each pool byte is handed out once.
+// keeps sealing cheap. Each pool byte is handed out once. Buffer's native base64url is the same
+// text as core's b64u (RFC 4648 §5, no padding) at a fraction of the cost.
 const POOL_SALTS = 256;
 let pool: Buffer = Buffer.alloc(0);
 let poolOffset = 0;
@@ -30,7 +30,7 @@ export function newSalt(): string {
     pool = randomBytes(SALT_BYTES * POOL_SALTS);
     poolOffset = 0;
   }
-  const salt = b64u(pool.subarray(poolOffset, poolOffset + SALT_BYTES));
+  const salt = pool.toString('base64url', poolOffset, poolOffset + SALT_BYTES);
   poolOffset += SALT_BYTES;
   return salt;
 }
@@ -42,5 +42,13 @@ export function newSalt(): string {
  */
 export function fieldDigest(name: string, value: unknown, salt: string): string {
   // The keys n < s < v are already in canonical order, so the object is written directly.
-  return sha256Hex(`{"n":${canonicalString(name)},"s":${canonicalString(salt)},"v":${canonicalize(value)}}`);
+  return sha256HexOf(`{"n":${nameLiteral(name)},"s":${canonicalString(salt)},"v":${canonicalize(value)}}`);
+}
+
+/**
+ * {@link fieldDigest} for a salt known to be base64url (fresh from {@link newSalt}, or checked
+ * against the salt pattern), whose JSON literal is itself in quotes. Inside core only.
+ */
+export function fieldDigestOfBase64urlSalt(name: string, value: unknown, salt: string): string {
+  return sha256HexOf(`{"n":${nameLiteral(name)},"s":"${salt}","v":${canonicalize(value)}}`);
 }

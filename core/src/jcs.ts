@@ -108,6 +108,59 @@ export function canonicalString(s: string): string {
 }
 
 /**
+ * The JSON literal of a name that recurs (object keys, field names), remembered: records of one
+ * type share their names. Long names are not kept, so hostile input cannot pin much memory.
+ * Inside core only (not exported from the package).
+ *
+ * @throws CredexError `JCS_INVALID` for a name with a lone surrogate
+ */
+export function nameLiteral(name: string): string {
+  return keyLiteral(name) ?? canonicalString(name);
+}
+const NAME_LITERALS_LIMIT = 4096;
+const KEPT_NAME_MAX_CHARS = 128;
+const nameLiterals = new Map<string, string>();
+
+/** {@link quote} of a name, remembered (see {@link nameLiteral}). */
+function keyLiteral(name: string): string | undefined {
+  let literal = nameLiterals.get(name);
+  if (literal === undefined) {
+    literal = quote(name);
+    if (literal !== undefined && name.length <= KEPT_NAME_MAX_CHARS) {
+      if (nameLiterals.size >= NAME_LITERALS_LIMIT) nameLiterals.clear();
+      nameLiterals.set(name, literal);
+    }
+  }
+  return literal;
+}
+
+/**
+ * {@link canonicalize} of a plain object whose values are all strings (a record header, field
+ * digests), without the general serializer's bookkeeping; undefined for anything else (another
+ * prototype, a value that is not a string, a lone surrogate), so the caller falls back to
+ * {@link canonicalize}, which gives the same text or says what is wrong. Inside core only.
+ *
+ * @param valuesAreHex - every string value is known to be lowercase hex, so needs no escaping
+ */
+export function flatStringObjectText(value: object, valuesAreHex: boolean): string | undefined {
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  const keys = sortedKeysOf(value);
+  const record = value as Record<string, unknown>;
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    const v = record[key];
+    if (typeof v !== 'string') return undefined;
+    const keyText = keyLiteral(key);
+    const valueText = valuesAreHex ? `"${v}"` : quote(v);
+    if (keyText === undefined || valueText === undefined) return undefined;
+    out += i === 0 ? `${keyText}:${valueText}` : `,${keyText}:${valueText}`;
+  }
+  return `${out}}`;
+}
+
+/**
  * Thrown inside the serializer; each enclosing level adds its key on the way out, so paths are
  * only built when something fails.
  */
@@ -175,7 +228,7 @@ function serializeObject(value: object, ancestors: object[]): string {
     const key = keys[i] as string;
     if (i > 0) out += ',';
     try {
-      const literal = quote(key);
+      const literal = keyLiteral(key);
       if (literal === undefined) throw new JcsFailure('string contains a lone surrogate');
       out += `${literal}:${serialize(record[key], ancestors)}`;
     } catch (e) {
