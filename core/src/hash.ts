@@ -17,21 +17,38 @@ export function sha256Hex(data: Uint8Array | string): string {
   return sha256HexOf(data);
 }
 
-// randomBytes costs several µs per call; drawing salts from a pool refilled 256 at a time
-// keeps sealing cheap. Each pool byte is handed out once. Buffer's native base64url is the same
-// text as core's b64u (RFC 4648 §5, no padding) at a fraction of the cost.
+// randomBytes costs several µs per call, so salts come from a pool of random bytes refilled
+// 256 salts at a time, and the pool is turned into base64url text in one native call rather
+// than salt by salt. Each salt takes the next STRIDE bytes (a multiple of 3, so its text starts
+// on a 4-character boundary of the pool's text) and uses the first SALT_BYTES of them: the first
+// SALT_CHARS - 1 characters are theirs alone, and the last one carries their final bits plus
+// bits of the next byte, which are cleared, as b64u's encoding of SALT_BYTES bytes clears them.
+// So each salt is exactly b64u of its SALT_BYTES bytes, and no pool byte serves twice.
 const POOL_SALTS = 256;
-let pool: Buffer = Buffer.alloc(0);
+const STRIDE = Math.ceil(SALT_BYTES / 3) * 3;
+const STRIDE_CHARS = (STRIDE / 3) * 4;
+const SALT_CHARS = Math.ceil((SALT_BYTES * 8) / 6);
+const LAST_CHAR_BITS = SALT_BYTES * 8 - (SALT_CHARS - 1) * 6;
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** Character code in the pool's text → that character with the bits beyond the salt cleared. */
+const LAST_CHAR: string[] = (() => {
+  const table = new Array<string>(128).fill('');
+  const mask = ((1 << LAST_CHAR_BITS) - 1) << (6 - LAST_CHAR_BITS);
+  for (let i = 0; i < 64; i++) table[ALPHABET.charCodeAt(i)] = ALPHABET.charAt(i & mask);
+  return table;
+})();
+let poolText = '';
 let poolOffset = 0;
 
 /** A fresh salt: {@link SALT_BYTES} random bytes, base64url. */
 export function newSalt(): string {
-  if (poolOffset + SALT_BYTES > pool.length) {
-    pool = randomBytes(SALT_BYTES * POOL_SALTS);
+  if (poolOffset + STRIDE_CHARS > poolText.length) {
+    poolText = randomBytes(STRIDE * POOL_SALTS).toString('base64url');
     poolOffset = 0;
   }
-  const salt = pool.toString('base64url', poolOffset, poolOffset + SALT_BYTES);
-  poolOffset += SALT_BYTES;
+  const last = poolOffset + SALT_CHARS - 1;
+  const salt = poolText.slice(poolOffset, last) + (LAST_CHAR[poolText.charCodeAt(last)] ?? '');
+  poolOffset += STRIDE_CHARS;
   return salt;
 }
 

@@ -80,6 +80,11 @@ export const MAX_JSON_DEPTH = 200;
  *   JSON cannot represent
  */
 export function canonicalize(value: unknown): string {
+  // Most field values are plain strings: no serializer state needed.
+  if (typeof value === 'string') {
+    const literal = quote(value);
+    if (literal !== undefined) return literal;
+  }
   try {
     return serialize(value, []);
   } catch (e) {

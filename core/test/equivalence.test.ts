@@ -219,6 +219,17 @@ describe('sealing and leaf hashing = the reference', () => {
     for (let i = 0; i < 600; i++) expect(b64u(fromB64u(newSalt()))).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 
+  it('fresh salts carry 128 random bits: each bit is set in about half of 4,096 salts', () => {
+    const ones = new Array<number>(SALT_BYTES * 8).fill(0);
+    const count = 4_096;
+    for (let i = 0; i < count; i++) {
+      const bytes = fromB64u(newSalt());
+      for (let bit = 0; bit < ones.length; bit++) if ((bytes[bit >> 3]! >> (7 - (bit & 7))) & 1) ones[bit]!++;
+    }
+    // Mean 2,048, standard deviation 32: a bit outside [1,700, 2,400] is not random.
+    for (const n of ones) expect(n > 1_700 && n < 2_400, `${n} of ${count}`).toBe(true);
+  });
+
   it('leafHash of unusual headers and digests (non-string values, escapes, odd prototypes) matches the reference or fails alike', () => {
     const g = new Gen(rng(4));
     const results = { text: 0, invalid: 0 };
