@@ -105,7 +105,8 @@ export function canonicalBytes(value: unknown): Uint8Array {
  * @throws CredexError `JCS_INVALID` for a string with a lone surrogate
  */
 export function canonicalString(s: string): string {
-  const literal = quote(s);
+  // A caller outside TypeScript may pass a non-string: it keeps JSON.stringify's answer.
+  const literal = typeof s === 'string' ? quote(s) : LONE_SURROGATE.test(s) ? undefined : (JSON.stringify(s) as string | undefined);
   if (literal === undefined) {
     throw credexError('JCS_INVALID', 'cannot canonicalize a string with a lone surrogate', { reason: 'lone surrogate' });
   }
@@ -120,7 +121,7 @@ export function canonicalString(s: string): string {
  * @throws CredexError `JCS_INVALID` for a name with a lone surrogate
  */
 export function nameLiteral(name: string): string {
-  return keyLiteral(name) ?? canonicalString(name);
+  return (typeof name === 'string' ? keyLiteral(name) : undefined) ?? canonicalString(name);
 }
 const NAME_LITERALS_LIMIT = 4096;
 const KEPT_NAME_MAX_CHARS = 128;

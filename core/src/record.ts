@@ -72,7 +72,8 @@ export function sealRecord(
     }
     const salt = given ?? newSalt();
     usedSalts[name] = salt;
-    fieldDigests[name] = fieldDigestOfBase64urlSalt(name, fields[name], salt);
+    // A salt that passed the pattern as a string needs no escaping; anything else is digested as before.
+    fieldDigests[name] = typeof salt === 'string' ? fieldDigestOfBase64urlSalt(name, fields[name], salt) : fieldDigest(name, fields[name], salt);
   }
   return { header, fields, salts: usedSalts, fieldDigests, leafHash: leafHashOf(header, fieldDigests, true) };
 }

@@ -267,6 +267,18 @@ describe('sealing and leaf hashing = the reference', () => {
   });
 });
 
+describe('callers outside TypeScript keep the answers they had', () => {
+  it('a non-string salt or string argument is written by JSON.stringify, as before', () => {
+    const salt = b64u(Buffer.alloc(16, 7));
+    const odd = [salt] as unknown as string;
+    const sealed = sealRecord({ recordId: 'r', recordType: 't', subject: 's', publisher: 'p', catalogueEntryId: 'c', issuedAt: 'i' }, { amount: 1 }, { amount: odd });
+    expect(sealed.fieldDigests.amount).toBe(refFieldDigest('amount', 1, odd));
+    expect(fieldDigest('amount', 1, odd)).toBe(refFieldDigest('amount', 1, odd));
+    expect(canonicalString(5 as unknown as string)).toBe('5');
+    expect(fieldDigest(7 as unknown as string, 1, salt)).toBe(refSha256(`{"n":7,"s":"${salt}","v":1}`).toString('hex'));
+  });
+});
+
 describe('Merkle trees and inclusion proofs = the RFC 6962 / 9162 reference', () => {
   const leavesOf = (n: number, seed: number): Buffer[] => {
     const g = new Gen(rng(seed));
