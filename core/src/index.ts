@@ -4,8 +4,8 @@
  */
 export * from './errors';
 export * from './uscc';
-export * from './jcs';
-export * from './hash';
+export { canonicalBytes, canonicalize, canonicalString, MAX_JSON_DEPTH } from './jcs';
+export { fieldDigest, newSalt, SALT_BYTES, sha256Hex } from './hash';
 export * from './record';
 export * from './merkle';
 export * from './statements';

@@ -7,7 +7,7 @@
  * `sha256('')`. A proof binds a leaf to a root only together with the tree size, so verifiers
  * take size and root from the same anchor.
  */
-import { sha256BytesOf, sha256HexOf } from './digest';
+import { sha256HexOf } from './digest';
 import { credexError } from './errors';
 
 /** A Merkle tree built once, to take its root and every leaf's proof without rebuilding. */
@@ -22,51 +22,55 @@ export interface MerkleTree {
 const HEX64 = /^[0-9a-f]{64}$/;
 const EMPTY_ROOT = sha256HexOf('');
 // 0x01 ‖ left ‖ right, reused: hashing is synchronous, so one scratch buffer is enough.
-const nodeInput = new Uint8Array(65);
+// Nodes stay lowercase hex from end to end: crypto.hash's hex output costs less than half its
+// 'buffer' output, writing hex into the scratch buffer is cheap, and proofs and roots are hex.
+const nodeInput = Buffer.alloc(65);
 nodeInput[0] = 0x01;
 
-function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  nodeInput.set(left, 1);
-  nodeInput.set(right, 33);
-  return sha256BytesOf(nodeInput);
+/** sha256(0x01 ‖ left ‖ right) of two 64-char lowercase hex hashes (checked by the caller). */
+function nodeHash(left: string, right: string): string {
+  nodeInput.write(left, 1, 32, 'hex');
+  nodeInput.write(right, 33, 32, 'hex');
+  return sha256HexOf(nodeInput);
 }
 
-function leafBytes(leafHashes: readonly string[]): Buffer[] {
-  return leafHashes.map((h, i) => {
+function checkLeaves(leafHashes: readonly string[]): string[] {
+  for (let i = 0; i < leafHashes.length; i++) {
+    const h = leafHashes[i];
     if (typeof h !== 'string' || !HEX64.test(h)) {
       throw credexError('HASH_INVALID', `leaf ${i} is not a 64-char lowercase hex hash`, { index: i });
     }
-    return Buffer.from(h, 'hex');
-  });
+  }
+  return leafHashes.slice();
 }
 
 /**
  * All levels of the tree, leaves first. Building bottom-up and carrying an unpaired last node
  * up unchanged gives exactly RFC 6962's MTH, which splits at the largest power of two < n.
  */
-function levelsOf(leaves: Buffer[]): Buffer[][] {
-  const levels: Buffer[][] = [leaves];
+function levelsOf(leaves: string[]): string[][] {
+  const levels: string[][] = [leaves];
   let level = leaves;
   while (level.length > 1) {
-    const next: Buffer[] = [];
-    for (let i = 0; i + 1 < level.length; i += 2) next.push(nodeHash(level[i] as Buffer, level[i + 1] as Buffer));
-    if (level.length % 2 === 1) next.push(level[level.length - 1] as Buffer);
+    const next: string[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(nodeHash(level[i] as string, level[i + 1] as string));
+    if (level.length % 2 === 1) next.push(level[level.length - 1] as string);
     levels.push(next);
     level = next;
   }
   return levels;
 }
 
-function pathOf(levels: Buffer[][], index: number): string[] {
+function pathOf(levels: string[][], index: number): string[] {
   const size = levels[0]?.length ?? 0;
   if (!Number.isSafeInteger(index) || index < 0 || index >= size) {
     throw credexError('INDEX_INVALID', `leaf index ${index} is outside a tree of ${size}`, { index, size });
   }
   const path: string[] = [];
   let i = index;
-  for (const level of levels.slice(0, -1)) {
-    const sibling = level[i ^ 1];
-    if (sibling !== undefined) path.push(sibling.toString('hex'));
+  for (let l = 0; l + 1 < levels.length; l++) {
+    const sibling = (levels[l] as string[])[i ^ 1];
+    if (sibling !== undefined) path.push(sibling);
     i >>= 1;
   }
   return path;
@@ -79,11 +83,11 @@ function pathOf(levels: Buffer[][], index: number): string[] {
  * @throws CredexError `HASH_INVALID` for a leaf that is not 64 lowercase hex
  */
 export function buildMerkleTree(leafHashes: readonly string[]): MerkleTree {
-  const levels = levelsOf(leafBytes(leafHashes));
+  const levels = levelsOf(checkLeaves(leafHashes));
   const top = levels[levels.length - 1]?.[0];
   return {
     size: leafHashes.length,
-    root: top === undefined ? EMPTY_ROOT : top.toString('hex'),
+    root: top ?? EMPTY_ROOT,
     proof: (index: number): string[] => pathOf(levels, index),
   };
 }
@@ -125,7 +129,7 @@ export type InclusionStep = (k: number, index: number, lastIndex: number, node: 
  * @param treeSize - the number of leaves in the tree
  * @param proof - the audit path, leaf to root
  * @param onStep - called before each proof element is used (e.g. to remember or reuse proven
- *   path states); without it no intermediate node is turned into hex
+ *   path states)
  */
 export function rootFromInclusionProof(leafHash: string, index: number, treeSize: number, proof: readonly string[], onStep?: InclusionStep): string | undefined {
   if (!isHash(leafHash) || !Array.isArray(proof) || !proof.every(isHash)) return undefined;
@@ -133,12 +137,11 @@ export function rootFromInclusionProof(leafHash: string, index: number, treeSize
   // Sizes may exceed 2^31, so shift with division rather than >>.
   let fn = index;
   let sn = treeSize - 1;
-  let r: Buffer = Buffer.from(leafHash, 'hex');
-  let rHex = leafHash;
+  let r = leafHash;
   for (let k = 0; k < proof.length; k++) {
-    if (onStep !== undefined && !onStep(k, fn, sn, rHex)) return undefined;
+    if (onStep !== undefined && !onStep(k, fn, sn, r)) return undefined;
     if (sn === 0) return undefined;
-    const sibling = Buffer.from(proof[k] as string, 'hex');
+    const sibling = proof[k] as string;
     if (fn % 2 === 1 || fn === sn) {
       r = nodeHash(sibling, r);
       while (fn % 2 === 0 && fn !== 0) {
@@ -150,10 +153,9 @@ export function rootFromInclusionProof(leafHash: string, index: number, treeSize
     }
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
-    if (onStep !== undefined) rHex = r.toString('hex');
   }
   if (sn !== 0) return undefined;
-  return onStep === undefined ? r.toString('hex') : rHex;
+  return r;
 }
 
 /**

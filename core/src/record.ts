@@ -6,8 +6,9 @@
  * still hashes to the leaf anchored on the ledger.
  */
 import { credexError } from './errors';
-import { fieldDigest, newSalt, sha256Hex } from './hash';
-import { canonicalize } from './jcs';
+import { sha256HexOf } from './digest';
+import { fieldDigest, fieldDigestOfBase64urlSalt, newSalt } from './hash';
+import { canonicalize, flatStringObjectText } from './jcs';
 
 /** What identifies a record and ties it to its catalogue entry; hashed into the leaf in full. */
 export interface RecordHeader {
@@ -71,9 +72,10 @@ export function sealRecord(
     }
     const salt = given ?? newSalt();
     usedSalts[name] = salt;
-    fieldDigests[name] = fieldDigest(name, fields[name], salt);
+    // A salt that passed the pattern as a string needs no escaping; anything else is digested as before.
+    fieldDigests[name] = typeof salt === 'string' ? fieldDigestOfBase64urlSalt(name, fields[name], salt) : fieldDigest(name, fields[name], salt);
   }
-  return { header, fields, salts: usedSalts, fieldDigests, leafHash: leafHash(header, fieldDigests) };
+  return { header, fields, salts: usedSalts, fieldDigests, leafHash: leafHashOf(header, fieldDigests, true) };
 }
 
 /**
@@ -81,8 +83,18 @@ export function sealRecord(
  * 0x00 is RFC 6962's leaf prefix, so a leaf can never pass for an inner node.
  */
 export function leafHash(header: RecordHeader, fieldDigests: Record<string, string>): string {
+  return leafHashOf(header, fieldDigests, false);
+}
+
+/** {@link leafHash}; `digestsAreHex` when every digest is known to be 64 lowercase hex. */
+function leafHashOf(header: RecordHeader, fieldDigests: Record<string, string>, digestsAreHex: boolean): string {
+  // The usual header and digests are flat objects of strings, written without the general
+  // serializer; anything else takes canonicalize, which writes the same text or throws.
+  const digestsText = flatStringObjectText(fieldDigests, digestsAreHex);
+  const headerText = digestsText === undefined ? undefined : flatStringObjectText(header, false);
+  const text = headerText === undefined ? canonicalize({ header, fieldDigests }) : `{"fieldDigests":${digestsText ?? ''},"header":${headerText}}`;
   // U+0000 is the single UTF-8 byte 0x00, so the prefix can ride in the string.
-  return sha256Hex(`\u0000${canonicalize({ header, fieldDigests })}`);
+  return sha256HexOf(`\u0000${text}`);
 }
 
 /**
@@ -115,7 +127,8 @@ export function leafHashOfDisclosed(d: DisclosedRecord): string {
   for (const [name, field] of Object.entries(d.fields)) {
     fieldDigests[name] = digestOfDisclosed(name, field);
   }
-  return leafHash(d.header, fieldDigests);
+  // Every digest is a recomputed one or a withheld one checked against the 64-hex pattern.
+  return leafHashOf(d.header, fieldDigests, true);
 }
 
 function digestOfDisclosed(name: string, field: DisclosedField): string {
