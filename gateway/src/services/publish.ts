@@ -280,7 +280,7 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
     progress('validated', total);
 
     // Sealing is the costly part: done outside the lock, for the ids not published before.
-    const before = (await publishedBefore(ids, unique)).done;
+    const { done: before, waits: inFlightBefore } = await publishedBefore(ids, unique);
     let sealed = ids.filter((id) => !before.has(id)).map((id) => seal((unique.get(id) as PreparedRecord).record, input.catalogueEntryId));
     progress('sealed', total);
     const refs = await supersededRefs(sealed);
@@ -335,7 +335,7 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
       settle();
     }
     // Records another publish in flight took: their outcome first.
-    await Promise.all(waits);
+    await Promise.all([...inFlightBefore, ...waits]);
 
     // Records published earlier (same content) may still sit in the outbox of a crashed publish.
     const earlier = ids.filter((id) => !placed.has(id));
