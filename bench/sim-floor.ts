@@ -444,7 +444,7 @@ function result(phase: string, what: string, r: { count: number; failed: number;
     cpuCeilingPerSecond: Math.round((os.cpus().length * 1000) / cpuMsPerOp.total),
   };
   console.log(
-    `${phase.padEnd(22)} ${String(row.perSecond).padStart(6)}/s  p50 ${String(row.p50Ms).padStart(7)} ms  CPU/op ${cpuMsPerOp.server} ms server` +
+    `${phase.padEnd(22)} ${String(row.perSecond).padStart(6)}/s  p50 ${String(row.p50Ms).padStart(7)} ms  CPU/op ${cpuMsPerOp.server} ms ${cpu.clients > 0 ? 'server' : 'client and server'}` +
       `${cpu.chaincodes > 0 ? ` + ${cpuMsPerOp.chaincodes} ms chaincodes` : ''} + ${cpuMsPerOp.clients} ms clients = ${cpuMsPerOp.total} ms` +
       ` → CPU ceiling ${row.cpuCeilingPerSecond}/s  (${r.failed} failed; ${what})`,
   );
