@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { common, peer } from '@hyperledger/fabric-protos';
+import { Writer } from './chaincode/wire';
 
 /** What a peer needs from a proposal, decoded once. */
 export interface UnpackedProposal {
@@ -136,35 +137,31 @@ export interface ChaincodeOutcome {
   event?: { eventName: string; payload: Uint8Array };
 }
 
-/** ProposalResponsePayload bytes (protoutil.GetBytesProposalResponsePayload). */
+/**
+ * ProposalResponsePayload bytes (protoutil.GetBytesProposalResponsePayload), written directly
+ * in the wire format — every endorsement makes one, and the generated classes built five
+ * message objects for it. Field by field what `peer.ProposalResponsePayload` with a
+ * `peer.ChaincodeAction` extension serializes to: fields in number order, proto3 defaults
+ * omitted, the response and chaincode id always present (they are set sub-messages).
+ */
 export function proposalResponsePayload(
   up: UnpackedProposal,
   outcome: ChaincodeOutcome,
   chaincodeVersion: string,
 ): Uint8Array {
-  const response = new peer.Response();
-  response.setStatus(outcome.response.status);
-  response.setMessage(outcome.response.message);
-  response.setPayload(outcome.response.payload);
-  const chaincodeId = new peer.ChaincodeID();
-  chaincodeId.setName(up.chaincodeName);
-  chaincodeId.setVersion(chaincodeVersion);
-  const action = new peer.ChaincodeAction();
-  action.setResults(outcome.results);
-  if (outcome.event !== undefined) {
-    const event = new peer.ChaincodeEvent();
-    event.setChaincodeId(up.chaincodeName);
-    event.setTxId(up.txId);
-    event.setEventName(outcome.event.eventName);
-    event.setPayload(outcome.event.payload);
-    action.setEvents(event.serializeBinary());
+  const { response, results, event } = outcome;
+  const w = new Writer(128 + results.length + response.payload.length + response.message.length + (event?.payload.length ?? 0));
+  w.bytesField(1, up.proposalHash);
+  w.begin(2); // extension: ChaincodeAction
+  w.bytesField(1, results);
+  if (event !== undefined) {
+    // events: ChaincodeEvent bytes (never empty: it names the chaincode)
+    w.begin(2).stringField(1, up.chaincodeName).stringField(2, up.txId).stringField(3, event.eventName).bytesField(4, event.payload).end();
   }
-  action.setResponse(response);
-  action.setChaincodeId(chaincodeId);
-  const prp = new peer.ProposalResponsePayload();
-  prp.setProposalHash(up.proposalHash);
-  prp.setExtension$(action.serializeBinary());
-  return prp.serializeBinary();
+  w.begin(3).int32Field(1, response.status).stringField(2, response.message).bytesField(3, response.payload).end();
+  w.begin(4).stringField(2, up.chaincodeName).stringField(3, chaincodeVersion).end();
+  w.end();
+  return w.finish();
 }
 
 /**

@@ -3,7 +3,6 @@
  * `protos.ChaincodeSupport/Register` on 127.0.0.1, launches the chaincode package, and runs
  * many transactions at once over its one stream, each in its own simulation.
  */
-import * as grpc from '@grpc/grpc-js';
 import { killChaincode, launchChaincode, type Launched } from './launcher';
 import {
   MsgType,
@@ -18,6 +17,7 @@ import {
   type ChaincodeMessage,
 } from './messages';
 import { TxSimulation } from './simulator';
+import { listenChaincodeSupport, type ChaincodeStream, type ChaincodeSupportServer } from './support-server';
 import type { ChaincodeRuntime, ChaincodeRuntimeOptions, ExecuteRequest, SimulationResult } from './types';
 
 export type ChaincodeRuntimeErrorCode =
@@ -40,20 +40,7 @@ export class ChaincodeRuntimeError extends Error {
 
 const MAX_MESSAGE_BYTES = 100 * 1024 * 1024; // Fabric peer's default
 
-/** grpc-js service definition with the messages left as bytes: this module does its own protobuf. */
-const chaincodeSupportService: grpc.ServiceDefinition = {
-  Register: {
-    path: '/protos.ChaincodeSupport/Register',
-    requestStream: true,
-    responseStream: true,
-    requestSerialize: (b: Buffer) => b,
-    requestDeserialize: (b: Buffer) => b,
-    responseSerialize: (b: Buffer) => b,
-    responseDeserialize: (b: Buffer) => b,
-  },
-};
-
-type Stream = grpc.ServerDuplexStream<Buffer, Buffer>;
+type Stream = ChaincodeStream;
 
 interface TxContext {
   sim: TxSimulation;
@@ -70,7 +57,7 @@ class Runtime implements ChaincodeRuntime {
   readonly name: string;
   private readonly ccid: string;
   private status: Status = 'new';
-  private server: grpc.Server | undefined;
+  private server: ChaincodeSupportServer | undefined;
   private launched: Launched | undefined;
   private stream: Stream | undefined;
   private failure: ChaincodeRuntimeError | undefined;
@@ -92,22 +79,14 @@ class Runtime implements ChaincodeRuntime {
 
   private async doStart(): Promise<void> {
     this.status = 'starting';
-    const server = new grpc.Server({
-      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-    });
-    this.server = server;
-    server.addService(chaincodeSupportService, {
-      Register: (call: Stream) => {
+    const server = await listenChaincodeSupport(
+      (call) => {
         this.onRegister(call);
       },
-    });
-    const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => {
-        if (err) reject(err);
-        else resolve(p);
-      });
-    });
+      { maxMessageBytes: MAX_MESSAGE_BYTES },
+    );
+    this.server = server;
+    const port = server.port;
     if (this.stopped()) {
       throw new ChaincodeRuntimeError('CHAINCODE_NOT_RUNNING', `chaincode ${this.ccid} on ${this.opts.peerName} was stopped while starting`, this.ctx());
     }
@@ -445,12 +424,7 @@ class Runtime implements ChaincodeRuntime {
     if (this.launched) await killChaincode(this.launched);
     const server = this.server;
     this.server = undefined;
-    if (server) {
-      await new Promise<void>((resolve) => {
-        server.tryShutdown(() => { resolve(); });
-        setTimeout(() => { server.forceShutdown(); resolve(); }, 1000).unref();
-      });
-    }
+    if (server) await server.close(1000);
   }
 }
 

@@ -1,0 +1,96 @@
+import http2 from 'node:http2';
+import * as grpc from '@grpc/grpc-js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { REGISTER_PATH, listenChaincodeSupport, type ChaincodeStream, type ChaincodeSupportServer } from '../../src/chaincode/support-server';
+
+const bytes = (b: Buffer): Buffer => b;
+let server: ChaincodeSupportServer | undefined;
+
+afterEach(async () => {
+  await server?.close(100);
+  server = undefined;
+});
+
+/** An echo peer: answers every message with its bytes reversed. */
+async function echoServer(maxMessageBytes = 1024 * 1024): Promise<ChaincodeSupportServer> {
+  return listenChaincodeSupport(
+    (stream: ChaincodeStream) => {
+      stream.on('data', (m) => {
+        stream.write(Buffer.from(m).reverse());
+      });
+      stream.on('end', () => {
+        stream.end();
+      });
+    },
+    { maxMessageBytes },
+  );
+}
+
+function grpcClient(port: number): grpc.Client {
+  return new grpc.Client(`127.0.0.1:${String(port)}`, grpc.credentials.createInsecure());
+}
+
+describe('chaincode support server', () => {
+  it('exchanges messages with a grpc-js client on Register and ends the call with status OK', async () => {
+    server = await echoServer();
+    const client = grpcClient(server.port);
+    const call = client.makeBidiStreamRequest(REGISTER_PATH, bytes, bytes);
+    const received: string[] = [];
+    const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
+    call.on('data', (m: Buffer) => received.push(m.toString()));
+    const big = 'x'.repeat(200_000) + 'y'; // spans many HTTP/2 frames
+    for (const m of ['abc', '', big]) call.write(Buffer.from(m));
+    call.end();
+    expect((await status).code).toBe(grpc.status.OK);
+    expect(received).toEqual(['cba', '', Buffer.from(big).reverse().toString()]);
+    client.close();
+  });
+
+  it('answers another method with UNIMPLEMENTED', async () => {
+    server = await echoServer();
+    const client = grpcClient(server.port);
+    const err = await new Promise<grpc.ServiceError | null>((resolve) => {
+      client.makeUnaryRequest('/protos.Other/Call', bytes, bytes, Buffer.from('x'), (e) => {
+        resolve(e);
+      });
+    });
+    expect(err?.code).toBe(grpc.status.UNIMPLEMENTED);
+    client.close();
+  });
+
+  it('reassembles messages split across and packed into HTTP/2 data chunks', async () => {
+    server = await echoServer();
+    const session = http2.connect(`http://127.0.0.1:${String(server.port)}`);
+    const req = session.request({ ':method': 'POST', ':path': REGISTER_PATH, 'content-type': 'application/grpc', te: 'trailers' });
+    const frame = (s: string): Buffer => {
+      const b = Buffer.alloc(5 + s.length);
+      b.writeUInt32BE(s.length, 1);
+      b.write(s, 5);
+      return b;
+    };
+    const wire = Buffer.concat([frame('hello'), frame('world')]);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => req.on('trailers', resolve));
+    // The length prefix of the first message split, the second message packed behind it.
+    req.write(wire.subarray(0, 3));
+    await new Promise((r) => setTimeout(r, 20));
+    req.write(wire.subarray(3, 12));
+    await new Promise((r) => setTimeout(r, 20));
+    req.end(wire.subarray(12));
+    expect((await trailers)['grpc-status']).toBe('0');
+    expect(Buffer.concat(chunks).equals(Buffer.concat([frame('olleh'), frame('dlrow')]))).toBe(true);
+    session.close();
+  });
+
+  it('cuts a call that sends a message over the size limit with RESOURCE_EXHAUSTED', async () => {
+    server = await echoServer(10);
+    const client = grpcClient(server.port);
+    const call = client.makeBidiStreamRequest(REGISTER_PATH, bytes, bytes);
+    const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
+    call.on('error', () => undefined);
+    call.write(Buffer.alloc(11));
+    expect((await status).code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    client.close();
+  });
+});
