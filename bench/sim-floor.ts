@@ -20,26 +20,18 @@
  *   npm run bench:sim-floor [-- --seconds 5 --concurrency 200 --batch-timeout 10]
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { createPrivateKey, sign as signWithNode } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
-import { connect, hash, type Contract, type Gateway } from '@hyperledger/fabric-gateway';
+import type { Contract } from '@hyperledger/fabric-gateway';
 import {
-  b64u,
-  ed25519PrivateKeyObject,
   newBoxKeyPair,
   newSalt,
   newSigningKeyPair,
-  signStatement,
-  statementBytes,
   statementId,
-  type KeyPairB64u,
-  type StatementKind,
 } from '@credex/core';
 import {
   fixtureAccessRequest,
@@ -50,6 +42,7 @@ import {
   fixtureSealedBatch,
 } from '@credex/schemas';
 import { startSimNetwork, type SimOrg } from '@credex/node-sim';
+import { childrenCpuMs, connectOrg, cpuMsOf, json, nodeSigner, signed } from './support/sim-clients';
 
 const { values } = parseArgs({
   options: {
@@ -212,81 +205,6 @@ async function streamLoad(client: grpc.Client): Promise<{ count: number; failed:
 
 // ---------------------------------------------------------------------------------------------
 // node-sim through the fabric-gateway client (as bench/sim-submit.ts does).
-
-const signed = <T>(kind: StatementKind, statement: T, key: KeyPairB64u) => ({ statement, signature: signStatement(kind, statement, key.secretKey) });
-const json = (v: unknown): string => JSON.stringify(v);
-
-/** ed25519 statement signatures with node:crypto: the clients' own signing should not weigh on the figures. */
-function nodeSigner(key: KeyPairB64u): (kind: StatementKind, statement: unknown) => string {
-  const privateKey = ed25519PrivateKeyObject(key.secretKey);
-  return (kind, statement) => b64u(signWithNode(null, statementBytes(kind, statement), privateKey));
-}
-
-const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-
-/** ECDSA P-256, low-S DER, made with node:crypto (used with `hash.none`: it hashes the message itself). */
-function nodeEcdsaSigner(keyPem: string): (message: Uint8Array) => Promise<Uint8Array> {
-  const key = createPrivateKey(keyPem);
-  const int = (v: bigint): Buffer => {
-    let hex = v.toString(16);
-    if (hex.length % 2 === 1) hex = `0${hex}`;
-    const bytes = Buffer.from(hex, 'hex');
-    return (bytes[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes;
-  };
-  return (message) => {
-    const raw = signWithNode('sha256', message, { key, dsaEncoding: 'ieee-p1363' });
-    const r = BigInt(`0x${raw.subarray(0, 32).toString('hex')}`);
-    let s = BigInt(`0x${raw.subarray(32).toString('hex')}`);
-    if (s > P256_N >> 1n) s = P256_N - s;
-    const rb = int(r);
-    const sb = int(s);
-    return Promise.resolve(Buffer.concat([Buffer.from([0x30, rb.length + sb.length + 4, 0x02, rb.length]), rb, Buffer.from([0x02, sb.length]), sb]));
-  };
-}
-
-function connectOrg(org: SimOrg): { gateway: Gateway; close: () => void } {
-  const client = new grpc.Client(org.peerEndpoint, grpc.credentials.createSsl(Buffer.from(org.tlsCaCertPem)), {
-    'grpc.ssl_target_name_override': org.hostnameOverride,
-  });
-  const id = org.identities.client;
-  const gateway = connect({
-    client,
-    identity: { mspId: org.mspId, credentials: Buffer.from(id.certPem) },
-    signer: nodeEcdsaSigner(id.keyPem),
-    hash: hash.none,
-  });
-  return {
-    gateway,
-    close: () => {
-      gateway.close();
-      client.close();
-    },
-  };
-}
-
-/** CPU ms of a process from /proc (all its threads); undefined where there is no /proc. */
-function cpuMsOf(pid: number | string): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${String(pid)}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPU ms of this process's children except `exclude` (the chaincode processes, in the node-sim phases). */
-function childrenCpuMs(exclude: number | undefined): number {
-  let total = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      if (Number(fields[1]) === process.pid && Number(pid) !== exclude) total += (Number(fields[11]) + Number(fields[12])) * 10;
-    } catch {
-      // ended meanwhile, or no /proc
-    }
-  }
-  return total;
-}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;

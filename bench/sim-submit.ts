@@ -13,25 +13,17 @@
  *   npm run bench:sim-submit [-- --seconds 5 --levels 1,10,50,200 --batch-timeout 10]
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { createPrivateKey, sign as signWithNode } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import * as grpc from '@grpc/grpc-js';
-import { connect, hash, type Contract, type Gateway } from '@hyperledger/fabric-gateway';
+import type { Contract } from '@hyperledger/fabric-gateway';
 import {
-  b64u,
-  ed25519PrivateKeyObject,
   newBoxKeyPair,
   newSigningKeyPair,
   signStatement,
-  statementBytes,
   statementId,
-  type KeyPairB64u,
-  type StatementKind,
 } from '@credex/core';
 import {
   fixtureAccessRequest,
@@ -42,6 +34,7 @@ import {
   fixtureSealedBatch,
 } from '@credex/schemas';
 import { startSimNetwork, type SimOrg } from '@credex/node-sim';
+import { childrenCpuMs, connectOrg, cpuMsOf, json, nodeSigner, signed } from './support/sim-clients';
 
 const { values } = parseArgs({
   options: {
@@ -57,87 +50,11 @@ const SECONDS = Number(values.seconds);
 const LEVELS = values.levels.split(',').map(Number);
 const ORGS = ['GovMSP', 'BankMSP', 'CoreMSP', 'AuditMSP'] as const;
 
-const signed = <T>(kind: StatementKind, statement: T, key: KeyPairB64u) => ({ statement, signature: signStatement(kind, statement, key.secretKey) });
-const json = (v: unknown): string => JSON.stringify(v);
-
-/**
- * The same ed25519 signature as core's signStatement (tweetnacl), made with node:crypto: the
- * bench's own client-side signing should not weigh on the figures (DESIGN: ~100x faster).
- */
-function nodeSigner(key: KeyPairB64u): (kind: StatementKind, statement: unknown) => string {
-  const privateKey = ed25519PrivateKeyObject(key.secretKey);
-  return (kind, statement) => b64u(signWithNode(null, statementBytes(kind, statement), privateKey));
-}
-
-/** P-256 order, for the low-S form Fabric requires. */
-const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-
-/**
- * An ECDSA P-256 signer for the fabric-gateway client made with node:crypto (OpenSSL), low-S
- * and DER like the client's own signer (which computes in JavaScript, ~10x slower): the
- * client's signing should not weigh on node-sim's figures. Used with `hash.none`, so it gets
- * the message itself and hashes it with SHA-256 as the client's own would.
- */
-function nodeEcdsaSigner(keyPem: string): (message: Uint8Array) => Promise<Uint8Array> {
-  const key = createPrivateKey(keyPem);
-  const int = (v: bigint): Buffer => {
-    let hex = v.toString(16);
-    if (hex.length % 2 === 1) hex = `0${hex}`;
-    const bytes = Buffer.from(hex, 'hex');
-    return (bytes[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes;
-  };
-  return (message) => {
-    const raw = signWithNode('sha256', message, { key, dsaEncoding: 'ieee-p1363' });
-    const r = BigInt(`0x${raw.subarray(0, 32).toString('hex')}`);
-    let s = BigInt(`0x${raw.subarray(32).toString('hex')}`);
-    if (s > P256_N >> 1n) s = P256_N - s;
-    const rb = int(r);
-    const sb = int(s);
-    return Promise.resolve(Buffer.concat([Buffer.from([0x30, rb.length + sb.length + 4, 0x02, rb.length]), rb, Buffer.from([0x02, sb.length]), sb]));
-  };
-}
-
-function connectOrg(org: SimOrg): { gateway: Gateway; close: () => void } {
-  const mspId = org.mspId;
-  const client = new grpc.Client(org.peerEndpoint, grpc.credentials.createSsl(Buffer.from(org.tlsCaCertPem)), {
-    'grpc.ssl_target_name_override': org.hostnameOverride,
-  });
-  const id = org.identities.client;
-  const gateway = connect({
-    client,
-    identity: { mspId, credentials: Buffer.from(id.certPem) },
-    signer: nodeEcdsaSigner(id.keyPem),
-    hash: hash.none,
-  });
-  return {
-    gateway,
-    close: () => {
-      gateway.close();
-      client.close();
-    },
-  };
-}
-
-/** CPU time (ms) of this process and of its child processes except `exclude` (the chaincodes), from /proc; undefined elsewhere. */
+/** CPU time (ms) of this process, of its child processes except `exclude` (the chaincodes) and of `exclude` (the clients); undefined without /proc. */
 function cpuSnapshot(exclude: number | undefined): { main: number; chaincodes: number; clients: number } | undefined {
-  const ticks = (pid: string): { ppid: number; ms: number } => {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return { ppid: Number(fields[1]), ms: (Number(fields[11]) + Number(fields[12])) * 10 };
-  };
-  try {
-    let chaincodes = 0;
-    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-      try {
-        const t = ticks(pid);
-        if (t.ppid === process.pid && Number(pid) !== exclude) chaincodes += t.ms;
-      } catch {
-        // the process ended meanwhile
-      }
-    }
-    return { main: ticks(String(process.pid)).ms, chaincodes, clients: exclude === undefined ? 0 : ticks(String(exclude)).ms };
-  } catch {
-    return undefined;
-  }
+  const main = cpuMsOf(process.pid);
+  if (main === undefined) return undefined;
+  return { main, chaincodes: childrenCpuMs(exclude), clients: exclude === undefined ? 0 : (cpuMsOf(exclude) ?? 0) };
 }
 
 function percentile(sorted: number[], p: number): number {
