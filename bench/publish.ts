@@ -8,11 +8,20 @@
  * `--runs` rounds each; records anchored per second over the whole round. Both are in the
  * last line of output, one JSON object.
  *
- *   npm run bench:publish [-- --sizes 1000,10000 --runs 3 --concurrency 4]
+ * `--sim inprocess` (default) runs node-sim in this process, beside the gateway and the client;
+ * `--sim child` starts it as its own process (`node-sim/src/main.ts --json`), as a deployment
+ * runs `npm run sim`. CPU time of this process (gateway and client, and node-sim when in
+ * process) is reported per record: on a shared machine it varies less than wall time does.
+ *
+ *   npm run bench:publish [-- --sizes 1000,10000 --runs 3 --concurrency 4 --sim child]
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { newBoxKeyPair, newSigningKeyPair } from '@credex/core';
 import { buildApp, parseConfig } from '@credex/gateway';
@@ -24,8 +33,11 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '1000,10000' },
     runs: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '4' },
+    sim: { type: 'string', default: 'inprocess' },
   },
 });
+if (values.sim !== 'inprocess' && values.sim !== 'child') throw new Error(`--sim is inprocess or child, not '${values.sim}'`);
+const SIM = values.sim;
 const SIZES = values.sizes.split(',').map(Number);
 const RUNS = Number(values.runs);
 const CONCURRENCY = Number(values.concurrency);
@@ -33,6 +45,39 @@ const TOKEN = 'bench-staff-token-0123456789abcdef';
 const subject = fixtureEnterprises.subject.uscc;
 
 interface Phases { validated: number; sealed: number; stored: number; anchored: number; total: number }
+
+interface Sim { profile: string; stop(): Promise<void> }
+
+/** node-sim in this process, or in a child process of its own (as `npm run sim -- --json`). */
+async function startSim(dataDir: string): Promise<Sim> {
+  if (SIM === 'inprocess') {
+    const sim = await startSimNetwork({ dataDir });
+    return { profile: sim.connectionProfilePath('GovMSP'), stop: () => sim.stop() };
+  }
+  const main = fileURLToPath(new URL('../node-sim/src/main.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', main, '--json', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = once(child, 'exit');
+  const lines = createInterface({ input: child.stdout });
+  for await (const line of lines) {
+    const ready = JSON.parse(line) as { ready?: boolean; orgs?: { mspId: string; connectionProfile: string }[] };
+    const profile = ready.orgs?.find((o) => o.mspId === 'GovMSP')?.connectionProfile;
+    if (ready.ready !== true || profile === undefined) continue;
+    return {
+      profile,
+      stop: async () => {
+        child.kill('SIGTERM');
+        await exited;
+      },
+    };
+  }
+  throw new Error('node-sim child exited before it was ready');
+}
+
+/** CPU time (user + system) of this process so far, ms. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
 
 async function publish(url: string, entryId: string, size: number, prefix: string): Promise<Phases> {
   const records = Array.from({ length: size }, (_, i) => ({ ...fixtureRecord('gov.admin-penalty', subject), recordId: `${prefix}-${i}` }));
@@ -75,11 +120,11 @@ async function publish(url: string, entryId: string, size: number, prefix: strin
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'credex-bench-publish-'));
-  const sim = await startSimNetwork({ dataDir: path.join(dir, 'sim') });
+  const sim = await startSim(path.join(dir, 'sim'));
   const config = parseConfig({
     mspId: 'GovMSP', host: '127.0.0.1', port: 0, dataDir: path.join(dir, 'gw'), staffTokens: [TOKEN], logLevel: 'warn',
     publicUrl: 'http://127.0.0.1:1', keys: { requestKey: newSigningKeyPair(), boxKey: newBoxKeyPair() },
-    ledger: { connectionProfile: sim.connectionProfilePath('GovMSP') },
+    ledger: { connectionProfile: sim.profile },
   });
   const app = await buildApp({ config, logger: false, maintenanceMs: 0 });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -92,16 +137,20 @@ async function main(): Promise<void> {
     const { entry } = (await created.json()) as { entry: { entryId: string } };
     await publish(address, entry.entryId, 200, 'warmup');
 
-    const results: { batchSize: number; runs: number; recordsPerSecond: number; bestRecordsPerSecond: number; meanMs: number }[] = [];
-    const concurrent: { batchSize: number; concurrency: number; rounds: number; recordsPerSecond: number; bestRecordsPerSecond: number; meanPublishMs: number }[] = [];
+    const results: { batchSize: number; runs: number; recordsPerSecond: number; bestRecordsPerSecond: number; meanMs: number; cpuUsPerRecord: number }[] = [];
+    const concurrent: { batchSize: number; concurrency: number; rounds: number; recordsPerSecond: number; bestRecordsPerSecond: number; meanPublishMs: number; cpuUsPerRecord: number }[] = [];
     for (const size of SIZES) {
       const times: number[] = [];
+      const cpu: number[] = [];
       for (let run = 0; run < RUNS; run++) {
+        const cpuBefore = cpuMs();
         const phases = await publish(address, entry.entryId, size, `b${size}-r${run}`);
+        cpu.push(cpuMs() - cpuBefore);
         times.push(phases.total);
         const at = (ms: number): string => `${Math.round(ms)}`;
         console.log(`batch ${size}, run ${run + 1}: ${at(phases.total)} ms, ${Math.round((size / phases.total) * 1000)} records/s `
-          + `(validated at ${at(phases.validated)}, sealed ${at(phases.sealed)}, stored ${at(phases.stored)}, anchored ${at(phases.anchored)} ms)`);
+          + `(validated at ${at(phases.validated)}, sealed ${at(phases.sealed)}, stored ${at(phases.stored)}, anchored ${at(phases.anchored)} ms; `
+          + `CPU of this process ${at(cpu.at(-1) ?? 0)} ms)`);
       }
       const mean = times.reduce((a, b) => a + b, 0) / times.length;
       const row = {
@@ -109,6 +158,7 @@ async function main(): Promise<void> {
         recordsPerSecond: Math.round((size / mean) * 1000),
         bestRecordsPerSecond: Math.round((size / Math.min(...times)) * 1000),
         meanMs: Math.round(mean),
+        cpuUsPerRecord: Math.round((Math.min(...cpu) * 1000) / size),
       };
       results.push(row);
       console.log(`batch ${size}: ${row.recordsPerSecond} records anchored/s (mean of ${RUNS}), best ${row.bestRecordsPerSecond}/s`);
@@ -117,10 +167,13 @@ async function main(): Promise<void> {
       for (const size of SIZES) {
         const rates: number[] = [];
         const each: number[] = [];
+        const cpu: number[] = [];
         for (let round = 0; round < RUNS; round++) {
+          const cpuBefore = cpuMs();
           const start = performance.now();
           const all = await Promise.all(Array.from({ length: CONCURRENCY }, (_, c) => publish(address, entry.entryId, size, `c${size}-r${round}-c${c}`)));
           const wall = performance.now() - start;
+          cpu.push(cpuMs() - cpuBefore);
           rates.push((size * CONCURRENCY / wall) * 1000);
           each.push(...all.map((p) => p.total));
           console.log(`batch ${size} × ${CONCURRENCY} concurrent, round ${round + 1}: ${Math.round(wall)} ms, ${Math.round(rates.at(-1) ?? 0)} records/s`);
@@ -130,6 +183,7 @@ async function main(): Promise<void> {
           recordsPerSecond: Math.round(rates.reduce((a, b) => a + b, 0) / rates.length),
           bestRecordsPerSecond: Math.round(Math.max(...rates)),
           meanPublishMs: Math.round(each.reduce((a, b) => a + b, 0) / each.length),
+          cpuUsPerRecord: Math.round((Math.min(...cpu) * 1000) / (size * CONCURRENCY)),
         };
         concurrent.push(row);
         console.log(`batch ${size} × ${CONCURRENCY} concurrent: ${row.recordsPerSecond} records anchored/s (mean of ${RUNS} rounds), best ${row.bestRecordsPerSecond}/s`);
@@ -138,6 +192,8 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({
       bench: 'publish',
       what: 'POST /v1/records over HTTP: validate, seal (salted field digests), Merkle batch, LevelDB synced write, AnchorBatch committed on node-sim (MAJORITY of 4), acknowledged',
+      sim: SIM,
+      cpuUsPerRecord: `least CPU time of this process (gateway, client${SIM === 'inprocess' ? ', node-sim' : ''}) per record of a run, µs`,
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', loadavg: os.loadavg().map((l) => Math.round(l * 10) / 10) },
       target: 20_000,
       results,
