@@ -11,6 +11,12 @@
  * (`subject \0 batchId` → the batch's record ids about that subject), since LevelDB's cost per
  * key, not per byte, dominated a batch of 10,000 records. Stores written before keep working:
  * an index key `subject \0 recordId` (value '') and the content-hashes sublevel are still read.
+ *
+ * A record's value holds neither its inclusion proof nor its batch's root: the proofs of a
+ * batch share most of their nodes (a batch of 10,000 has ~20,000 nodes, its proofs ~140,000),
+ * so the batch's tree is kept once (`batch-trees`, 32 bytes a node) and a record's proof is read
+ * from it — a quarter fewer bytes written per record. Values written before, with `proof` and
+ * `root`, are read as they are.
  */
 import { mkdirSync } from 'node:fs';
 import type { SealedRecord } from '@credex/core';
@@ -84,8 +90,10 @@ interface RecordValue {
   contentHash?: string;
   batchId: string;
   index: number;
-  proof: string[];
-  root: string;
+  /** Only in values written before the batch trees: now read from the batch's tree. */
+  proof?: string[];
+  /** Only in values written before the batch trees: now the batch's root. */
+  root?: string;
 }
 
 /** The off-chain store. */
@@ -136,7 +144,10 @@ class LevelStore implements Store {
   readonly #outbox;
   readonly #members;
   readonly #nonceDb;
+  readonly #trees;
   readonly #batchCache = new Map<string, StoredBatch>();
+  readonly #treeCache = new Map<string, Buffer>();
+  #treeCacheBytes = 0;
   readonly #claiming = new Set<string>();
   #claims = 0;
 
@@ -149,6 +160,7 @@ class LevelStore implements Store {
     this.#outbox = db.sublevel<string, AnchorRequest>('outbox', sublevelOpts);
     this.#members = db.sublevel<string, string[]>('batch-members', sublevelOpts);
     this.#nonceDb = db.sublevel<string, number>('nonces', sublevelOpts);
+    this.#trees = db.sublevel<string, Buffer>('batch-trees', { valueEncoding: 'buffer' });
   }
 
   async getRecord(recordId: string): Promise<StoredRecord | undefined> {
@@ -159,22 +171,25 @@ class LevelStore implements Store {
   async getRecords(recordIds: string[]): Promise<(StoredRecord | undefined)[]> {
     if (recordIds.length === 0) return [];
     const values = await this.#records.getMany(recordIds);
-    // Records of one batch share one read of it (an unanchored batch is not in the cache).
+    // Records of one batch share one read of it and of its tree (an unanchored batch is not in the cache).
     const batches = new Map<string, StoredBatch | undefined>();
-    const out: (StoredRecord | undefined)[] = [];
+    const treeIds = new Set<string>();
     for (const value of values) {
-      if (value === undefined) {
-        out.push(undefined);
-        continue;
-      }
-      let batch = batches.get(value.batchId);
-      if (batch === undefined && !batches.has(value.batchId)) {
-        batch = await this.getBatch(value.batchId);
-        batches.set(value.batchId, batch);
-      }
-      out.push(withBatch(value, batch));
+      if (value === undefined) continue;
+      if (!batches.has(value.batchId)) batches.set(value.batchId, await this.getBatch(value.batchId));
+      if (value.proof === undefined) treeIds.add(value.batchId);
     }
-    return out;
+    const trees = await this.#treesOf([...treeIds]);
+    return values.map((value) => {
+      if (value === undefined) return undefined;
+      const batch = batches.get(value.batchId);
+      if (value.proof !== undefined && value.root !== undefined) return withBatch({ ...value, proof: value.proof, root: value.root }, batch);
+      const tree = trees.get(value.batchId);
+      if (batch === undefined || tree === undefined) {
+        throw credexError('STORE_CORRUPT', `record ${value.sealed.header.recordId} names batch ${value.batchId}, whose ${batch === undefined ? 'entry' : 'tree'} is missing`, { batchId: value.batchId });
+      }
+      return withBatch({ ...value, proof: proofFromTree(tree, batch.size, value.index), root: batch.root }, batch);
+    });
   }
 
   async listRecordsBySubject(uscc: string): Promise<StoredRecord[]> {
@@ -214,15 +229,29 @@ class LevelStore implements Store {
   }
 
   async putBatches(batches: AnchorRequest[], records: NewRecord[], createdAt: string): Promise<void> {
-    const roots = new Map(batches.map((b) => [b.batchId, b.root]));
+    const trees = new Map(batches.map((b) => [b.batchId, new TreeWriter(b.size)]));
     const members = new Map<string, string[]>(batches.map((b) => [b.batchId, []]));
     const bySubject = new Map<string, string[]>();
     const ops = this.#db.batch();
+    try {
+      this.#putBatchOps(ops, batches, records, createdAt, trees, members, bySubject);
+    } catch (e) {
+      await ops.close();
+      throw e;
+    }
+    await ops.write({ sync: true });
+  }
+
+  #putBatchOps(
+    ops: ReturnType<Db['batch']>, batches: AnchorRequest[], records: NewRecord[], createdAt: string,
+    trees: Map<string, TreeWriter>, members: Map<string, string[]>, bySubject: Map<string, string[]>,
+  ): void {
     for (const r of records) {
       const id = r.sealed.header.recordId;
-      const root = roots.get(r.batchId);
-      if (root === undefined) throw credexError('BATCH_UNKNOWN', `record ${id} names batch ${r.batchId}, which is not being stored`);
-      const value: RecordValue = { sealed: r.sealed, batchId: r.batchId, index: r.index, proof: r.proof, root, contentHash: r.contentHash };
+      const tree = trees.get(r.batchId);
+      if (tree === undefined) throw credexError('BATCH_UNKNOWN', `record ${id} names batch ${r.batchId}, which is not being stored`);
+      tree.add(r.index, r.proof);
+      const value: RecordValue = { sealed: r.sealed, batchId: r.batchId, index: r.index, contentHash: r.contentHash };
       ops.put(id, value, { sublevel: this.#records });
       const indexKey = r.sealed.header.subject + SEP + r.batchId;
       const ids = bySubject.get(indexKey);
@@ -234,11 +263,11 @@ class LevelStore implements Store {
     for (const batch of batches) {
       const stored: StoredBatch = { batchId: batch.batchId, catalogueEntryId: batch.catalogueEntryId, root: batch.root, size: batch.size, createdAt, anchored: false };
       ops.put(batch.batchId, stored, { sublevel: this.#batches });
+      ops.put(batch.batchId, (trees.get(batch.batchId) as TreeWriter).finish(batch.batchId), { sublevel: this.#trees });
       // Which records to remove should the ledger refuse the batch (the anchor argument does not list them).
       ops.put(batch.batchId, members.get(batch.batchId) ?? [], { sublevel: this.#members });
       ops.put(outboxKey(createdAt, batch.batchId), batch, { sublevel: this.#outbox });
     }
-    await ops.write({ sync: true });
   }
 
   async markAnchored(batchId: string, txId: string, blockNumber: number): Promise<void> {
@@ -273,9 +302,11 @@ class LevelStore implements Store {
     });
     for (const subject of subjects) ops.del(subject + SEP + batchId, { sublevel: this.#bySubject });
     ops.del(batchId, { sublevel: this.#batches });
+    ops.del(batchId, { sublevel: this.#trees });
     ops.del(batchId, { sublevel: this.#members });
     ops.del(outboxKey(batch.createdAt, batchId), { sublevel: this.#outbox });
     await ops.write({ sync: true });
+    this.#uncacheTree(batchId);
   }
 
   async outbox(): Promise<AnchorRequest[]> {
@@ -283,8 +314,8 @@ class LevelStore implements Store {
   }
 
   async recordRef(recordId: string): Promise<RecordRef | undefined> {
-    const value = await this.#records.get(recordId);
-    return value === undefined ? undefined : refOf(value);
+    const [record] = await this.getRecords([recordId]);
+    return record === undefined ? undefined : refOf(record);
   }
 
   readonly nonces = {
@@ -309,6 +340,37 @@ class LevelStore implements Store {
     await this.#db.close();
   }
 
+  /** The stored trees of these batches (a batch's tree does not change once written). */
+  async #treesOf(batchIds: string[]): Promise<Map<string, Buffer>> {
+    const out = new Map<string, Buffer>();
+    const missing = batchIds.filter((id) => {
+      const cached = this.#treeCache.get(id);
+      if (cached !== undefined) out.set(id, cached);
+      return cached === undefined;
+    });
+    if (missing.length === 0) return out;
+    const found = await this.#trees.getMany(missing);
+    missing.forEach((id, i) => {
+      const tree = found[i];
+      if (tree === undefined) return;
+      out.set(id, tree);
+      if (this.#treeCacheBytes + tree.length > TREE_CACHE_BYTES) {
+        this.#treeCache.clear();
+        this.#treeCacheBytes = 0;
+      }
+      this.#treeCache.set(id, tree);
+      this.#treeCacheBytes += tree.length;
+    });
+    return out;
+  }
+
+  #uncacheTree(batchId: string): void {
+    const tree = this.#treeCache.get(batchId);
+    if (tree === undefined) return;
+    this.#treeCache.delete(batchId);
+    this.#treeCacheBytes -= tree.length;
+  }
+
   #cacheBatch(batch: StoredBatch): void {
     if (this.#batchCache.size >= 10_000) this.#batchCache.clear();
     this.#batchCache.set(batch.batchId, batch);
@@ -327,11 +389,99 @@ export function refOf(r: { sealed: SealedRecord; batchId: string; index: number;
   return { recordId: r.sealed.header.recordId, batchId: r.batchId, index: r.index, leafHash: r.sealed.leafHash, proof: r.proof };
 }
 
-function withBatch(value: RecordValue, batch: StoredBatch | undefined): StoredRecord {
-  const record: StoredRecord = { ...value, anchored: batch?.anchored === true };
+function withBatch(value: RecordValue & { proof: string[]; root: string }, batch: StoredBatch | undefined): StoredRecord {
+  const record: StoredRecord = { sealed: value.sealed, batchId: value.batchId, index: value.index, proof: value.proof, root: value.root, anchored: batch?.anchored === true };
   if (batch?.txId !== undefined) record.txId = batch.txId;
   if (batch?.blockNumber !== undefined) record.blockNumber = batch.blockNumber;
   return record;
+}
+
+/** Trees kept in memory, at most this many bytes (a batch of 10,000 records: ~640 KB). */
+const TREE_CACHE_BYTES = 64 * 1024 * 1024;
+const NODE = 32;
+
+/**
+ * Node counts of the levels of a tree of `size` leaves below its root, leaves first: as
+ * core's buildMerkleTree pairs them, an unpaired last node carried up unchanged.
+ */
+function levelSizes(size: number): number[] {
+  const sizes: number[] = [];
+  for (let n = size; n > 1; n = Math.ceil(n / 2)) sizes.push(n);
+  return sizes;
+}
+
+/**
+ * A batch's tree, gathered from its records' leaves and proofs (every node a proof uses is in
+ * one of them): the nodes of each level below the root, 32 bytes each, leaves first.
+ */
+class TreeWriter {
+  readonly #sizes: number[];
+  readonly #offsets: number[] = [];
+  readonly #nodes: Buffer;
+  readonly #set: Uint8Array;
+  #leaves = 0;
+
+  constructor(readonly size: number) {
+    this.#sizes = levelSizes(size);
+    let total = 0;
+    for (const n of this.#sizes) {
+      this.#offsets.push(total);
+      total += n;
+    }
+    this.#nodes = Buffer.alloc(total * NODE);
+    this.#set = new Uint8Array(total);
+  }
+
+  /** A record's proof; its own leaf comes with its sibling's proof (a batch of one has no nodes). */
+  add(index: number, proof: string[]): void {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.size) {
+      throw credexError('INDEX_INVALID', `leaf index ${index} is outside a batch of ${this.size}`, { index, size: this.size });
+    }
+    this.#leaves++;
+    let i = index;
+    let k = 0;
+    for (let level = 0; level < this.#sizes.length; level++) {
+      const sibling = i ^ 1;
+      if (sibling < (this.#sizes[level] as number)) {
+        const node = proof[k++];
+        if (node === undefined) throw credexError('PROOF_INVALID', `the proof of leaf ${index} is too short for a batch of ${this.size}`, { index });
+        this.#put(level, sibling, node);
+      }
+      i >>= 1;
+    }
+    if (k !== proof.length) throw credexError('PROOF_INVALID', `the proof of leaf ${index} is too long for a batch of ${this.size}`, { index });
+  }
+
+  /** The tree's bytes, once every leaf of the batch was added. */
+  finish(batchId: string): Buffer {
+    if (this.#leaves !== this.size) {
+      throw credexError('BATCH_INCOMPLETE', `batch ${batchId} has ${this.size} records, ${this.#leaves} were given`, { batchId });
+    }
+    return this.#nodes;
+  }
+
+  #put(level: number, position: number, hex: string): void {
+    const at = (this.#offsets[level] as number) + position;
+    if (this.#set[at] === 1) return;
+    if (this.#nodes.write(hex, at * NODE, NODE, 'hex') !== NODE || hex.length !== 2 * NODE) {
+      throw credexError('HASH_INVALID', `tree node ${hex} is not 64 hex`, { level, position });
+    }
+    this.#set[at] = 1;
+  }
+}
+
+/** The inclusion proof of leaf `index` from a batch's stored tree (as core's tree.proof(index)). */
+function proofFromTree(tree: Buffer, size: number, index: number): string[] {
+  const proof: string[] = [];
+  let offset = 0;
+  let i = index;
+  for (const n of levelSizes(size)) {
+    const sibling = i ^ 1;
+    if (sibling < n) proof.push(tree.toString('hex', (offset + sibling) * NODE, (offset + sibling + 1) * NODE));
+    offset += n;
+    i >>= 1;
+  }
+  return proof;
 }
 
 // Sorted by creation time, so the outbox replays oldest first.

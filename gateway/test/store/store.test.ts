@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { buildMerkleTree, sealRecord } from '@credex/core';
+import { buildMerkleTree, sealRecord, verifyInclusion } from '@credex/core';
+import { Level } from 'level';
 import type { AnchorRequest, NewRecord, Store } from '../../src/store/store';
 import { openStore } from '../../src/store/store';
 import { tempDir } from '../helpers';
@@ -80,6 +81,54 @@ describe('store (LevelDB)', () => {
     await store.putBatches([b.request], b.records, '2026-11-22T00:00:00.000Z');
     await store.markAnchored('b2', 'tx', 1);
     await expect(store.dropBatch('b2')).rejects.toMatchObject({ code: 'BATCH_ANCHORED' });
+  });
+
+  it('reads every record\'s proof from its batch\'s one stored tree, as built, also after a reopen', async () => {
+    const sizes = [1, 2, 3, 5, 7, 8, 13, 64, 100];
+    const batches = sizes.map((n, b) => batch(`t${b}`, Array.from({ length: n }, (_, i) => `t${b}-${i}`)));
+    await store.putBatches(batches.map((x) => x.request), batches.flatMap((x) => x.records), '2026-11-22T00:00:00.000Z');
+    for (const reopened of [false, true]) {
+      if (reopened) {
+        await store.close();
+        store = await openStore(dir());
+      }
+      for (const { request, records } of batches) {
+        const stored = await store.getRecords(records.map((r) => r.sealed.header.recordId));
+        expect(stored.map((r) => r?.proof)).toEqual(records.map((r) => r.proof));
+        for (const [i, r] of stored.entries()) {
+          expect(r?.root).toBe(request.root);
+          expect(verifyInclusion(r?.sealed.leafHash ?? '', i, request.size, r?.proof ?? [], request.root)).toBe(true);
+        }
+      }
+    }
+    expect(await store.recordRef('t6-11')).toEqual({ recordId: 't6-11', batchId: 't6', index: 11, leafHash: batches[6]?.records[11]?.sealed.leafHash, proof: batches[6]?.records[11]?.proof });
+  });
+
+  it('refuses a batch whose proofs do not fit its size, or that lacks records, and writes nothing', async () => {
+    const a = batch('b1', ['r1', 'r2', 'r3']);
+    const short = a.records.map((r, i) => (i === 1 ? { ...r, proof: r.proof.slice(1) } : r));
+    await expect(store.putBatches([a.request], short, '2026-11-22T00:00:00.000Z')).rejects.toMatchObject({ code: 'PROOF_INVALID' });
+    const long = a.records.map((r, i) => (i === 1 ? { ...r, proof: [...r.proof, r.sealed.leafHash] } : r));
+    await expect(store.putBatches([a.request], long, '2026-11-22T00:00:00.000Z')).rejects.toMatchObject({ code: 'PROOF_INVALID' });
+    await expect(store.putBatches([a.request], a.records.slice(0, 2), '2026-11-22T00:00:00.000Z')).rejects.toMatchObject({ code: 'BATCH_INCOMPLETE' });
+    expect(await store.getRecords(['r1', 'r2', 'r3'])).toEqual([undefined, undefined, undefined]);
+    expect(await store.outbox()).toEqual([]);
+  });
+
+  it('reads records written with their proof and root in the value (stores from before the batch trees)', async () => {
+    const a = batch('old', ['o1', 'o2', 'o3']);
+    await store.close();
+    const raw = new Level<string, unknown>(dir(), { valueEncoding: 'json' });
+    const records = raw.sublevel<string, unknown>('records', { valueEncoding: 'json' });
+    await records.batch(a.records.map((r) => ({
+      type: 'put' as const, key: r.sealed.header.recordId,
+      value: { sealed: r.sealed, batchId: 'old', index: r.index, proof: r.proof, root: a.request.root, contentHash: r.contentHash },
+    })));
+    await raw.sublevel<string, unknown>('batches', { valueEncoding: 'json' }).put('old', { ...a.request, createdAt: '2026-01-01T00:00:00.000Z', anchored: true, txId: 'tx-old', blockNumber: 2 });
+    await raw.close();
+    store = await openStore(dir());
+    expect(await store.getRecord('o3')).toMatchObject({ proof: a.records[2]?.proof, root: a.request.root, anchored: true, txId: 'tx-old' });
+    expect(await store.recordRef('o2')).toEqual({ recordId: 'o2', batchId: 'old', index: 1, leafHash: a.records[1]?.sealed.leafHash, proof: a.records[1]?.proof });
   });
 
   it('refuses to mark an unknown batch anchored', async () => {
