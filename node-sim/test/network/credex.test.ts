@@ -1,7 +1,7 @@
 /**
  * The credex chaincode itself (the repository's `chaincode/` package, run as a peer's external
  * builder would) on node-sim, through the unmodified fabric-gateway client: a registered access
- * and its event, then a revocation racing an access decided by MVCC.
+ * and its event, then a revocation and a withdrawal racing an access, each decided by MVCC.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Contract } from '@hyperledger/fabric-gateway';
@@ -74,7 +74,7 @@ beforeAll(async () => {
   await cc('GovMSP').submitTransaction('participants:RegisterEnterprise', json(fixtureEnterprise(subjectKey.publicKey)));
   const entry = fixtureEntryDraft({ publisher: 'GovMSP', recordType: 'gov.admin-licence' });
   await cc('GovMSP').submitTransaction('catalogue:CreateEntry', json(entry));
-  const { batch, leaves } = fixtureSealedBatch(entry, { idPrefix: 'sim', batchId: 'batch-sim-1' });
+  const { batch, leaves } = fixtureSealedBatch(entry, { count: 3, idPrefix: 'sim', batchId: 'batch-sim-1' });
   refs = leaves.map((l) => l.ref);
   await cc('GovMSP').submitTransaction('anchors:AnchorBatch', json(batch));
 }, 120_000);
@@ -127,5 +127,29 @@ describe('credex chaincode on node-sim', () => {
       utf8(await cc('GovMSP').submitTransaction('access:RecordAccess', json({ accesses: [access(consentId, [refs[1]!])] }))),
     ) as { results: { ok: boolean; code?: string }[] };
     expect(again.results[0]).toMatchObject({ ok: false, code: 'CONSENT_REVOKED' });
+  });
+
+  it('decides a withdrawal racing an access by MVCC: the held access of the withdrawn record is invalid and changes nothing', async () => {
+    const consentId = await createConsent();
+    const ref = refs[2]!;
+    const held = access(consentId, [ref]);
+    const tx = await cc('GovMSP').newProposal('access:RecordAccess', { arguments: [json({ accesses: [held] })] }).endorse();
+    expect(JSON.parse(utf8(tx.getResult()))).toMatchObject({ results: [{ accessId: held.accessId, ok: true, records: [{ recordId: ref.recordId, status: 'active' }] }] });
+
+    await cc('GovMSP').submitTransaction('anchors:WithdrawRecord', json(ref));
+
+    const status = await (await tx.submit()).getStatus();
+    expect(status.code).toBe(peer.TxValidationCode.MVCC_READ_CONFLICT);
+    const err = await cc('AuditMSP').evaluateTransaction('access:GetAccess', held.accessId).catch((e: unknown) => e as Error);
+    expect(JSON.stringify((err as { details?: unknown }).details)).toContain('NOT_FOUND');
+    const consent = JSON.parse(utf8(await cc('BankMSP').evaluateTransaction('consents:GetConsent', consentId))) as { uses: number };
+    expect(consent.uses).toBe(0);
+    const record = JSON.parse(utf8(await cc('AuditMSP').evaluateTransaction('anchors:GetRecord', json(ref)))) as { status: string };
+    expect(record.status).toBe('withdrawn');
+    // A fresh access to the withdrawn record is refused by the chaincode itself.
+    const again = JSON.parse(utf8(await cc('GovMSP').submitTransaction('access:RecordAccess', json({ accesses: [access(consentId, [ref])] })))) as {
+      results: { ok: boolean; code?: string }[];
+    };
+    expect(again.results[0]).toMatchObject({ ok: false, code: 'RECORD_WITHDRAWN' });
   });
 });
