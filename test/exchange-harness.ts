@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { b64u, newBoxKeyPair, newSigningKeyPair, signStatement, statementId } from '@credex/core';
+import { b64u, newBoxKeyPair, newSigningKeyPair, signed, statementId } from '@credex/core';
 import type { Signed } from '@credex/core';
 import type { AccessRequest, Consent } from '@credex/schemas';
 import { buildApp, openStore } from '@credex/gateway';
@@ -121,7 +121,7 @@ export function signedConsent(e: Enterprise, over: Partial<Consent>): { signed: 
     fieldScope: { maxGrade: 2 }, notBefore: new Date(now - 3_600_000).toISOString(), notAfter: new Date(now + 30 * 86_400_000).toISOString(),
     maxUses: 100, nonce: b64u(randomBytes(16)), ...over,
   };
-  return { signed: { statement, signature: signStatement('consent', statement, e.keys.secretKey) }, consentId: statementId('consent', statement) };
+  return { signed: signed('consent', statement, e.keys.secretKey), consentId: statementId('consent', statement) };
 }
 
 /** A raw call to `publisher`'s exchange API signed as `caller` (any keys, any tampering). */

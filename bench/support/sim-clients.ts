@@ -7,10 +7,10 @@ import { createPrivateKey, sign as signWithNode } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { connect, hash, type Gateway } from '@hyperledger/fabric-gateway';
-import { b64u, ed25519PrivateKeyObject, signStatement, statementBytes, type KeyPairB64u, type StatementKind } from '@credex/core';
+import { b64u, ed25519PrivateKeyObject, signed as signedBy, statementBytes, type KeyPairB64u, type Signed, type StatementKind } from '@credex/core';
 import type { SimOrg } from '@credex/node-sim';
 
-export const signed = <T>(kind: StatementKind, statement: T, key: KeyPairB64u): { statement: T; signature: string } => ({ statement, signature: signStatement(kind, statement, key.secretKey) });
+export const signed = <T>(kind: StatementKind, statement: T, key: KeyPairB64u): Signed<T> => signedBy(kind, statement, key.secretKey);
 export const json = (v: unknown): string => JSON.stringify(v);
 
 /**

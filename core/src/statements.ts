@@ -64,6 +64,14 @@ export function signStatement(kind: StatementKind, body: unknown, secretKey: Uin
 }
 
 /**
+ * A statement with its signature by `secretKey` (as signStatement), in the `{statement,
+ * signature}` form every signed statement travels in.
+ */
+export function signed<T>(kind: StatementKind, statement: T, secretKey: Uint8Array | string): Signed<T> {
+  return { statement, signature: signStatement(kind, statement, secretKey) };
+}
+
+/**
  * Verifies a statement's ed25519 signature with node:crypto. Never throws: a malformed key,
  * signature, kind or body gives false.
  *

@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyO
 import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
 import {
+  signed,
   signStatement,
   statementBytes,
   statementId,
@@ -112,6 +113,15 @@ describe('signStatement / verifyStatement', () => {
     expect(signStatement('revocation', { consentId: 'c1' }, pair.secretKey)).toBe(
       signStatement('revocation', { consentId: 'c1' }, fromB64u(pair.secretKey)),
     );
+  });
+
+  it('signed gives the statement with its signature, which verifies for that kind only', () => {
+    const pair = signingKeyPairFromSeed(seedOf(5));
+    const statement = { consentId: 'c2', nonce: 'n' };
+    const form = signed('revocation', statement, pair.secretKey);
+    expect(form).toEqual({ statement, signature: signStatement('revocation', statement, pair.secretKey) });
+    expect(verifyStatement('revocation', form.statement, form.signature, pair.publicKey)).toBe(true);
+    expect(verifyStatement('objection', form.statement, form.signature, pair.publicKey)).toBe(false);
   });
 
   it('signing refuses a key that is not 64 bytes', () => {

@@ -6,7 +6,7 @@
 import {
   newBoxKeyPair,
   newSigningKeyPair,
-  signStatement,
+  signed as signedBy,
   statementId,
   type KeyPairB64u,
   type Signed,
@@ -44,7 +44,7 @@ export interface AnchoredRecord {
 }
 
 export function signed<T>(kind: StatementKind, statement: T, key: KeyPairB64u): Signed<T> {
-  return { statement, signature: signStatement(kind, statement, key.secretKey) };
+  return signedBy(kind, statement, key.secretKey);
 }
 
 export function json(value: unknown): string {

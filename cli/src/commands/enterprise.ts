@@ -4,7 +4,7 @@
  * Statements are signed here, locally, with the enterprise's key; gateways only submit them.
  */
 import { resolve } from 'node:path';
-import { newSalt, normalizeUscc, signStatement, statementId } from '@credex/core';
+import { newSalt, normalizeUscc, signed, statementId } from '@credex/core';
 import type { StatementKind } from '@credex/core';
 import type { Args, Command, Io, Outcome } from '../command';
 import { consentIdArg, int, list, required, str } from '../command';
@@ -42,8 +42,7 @@ function enterpriseKey(args: Args, io: Io, cmd: string): { key: EnterpriseKey; s
 
 /** Signs a statement with the enterprise's key and submits it through the government gateway. */
 async function submitSigned<T>(args: Args, io: Io, path: string, kind: StatementKind, statement: object, key: EnterpriseKey, extra: Record<string, unknown> = {}): Promise<T> {
-  const signature = signStatement(kind, statement, key.secretKey);
-  return gatewayClient(args, io, DEFAULT_ORG.government).request<T>('POST', path, { statement, signature, ...extra });
+  return gatewayClient(args, io, DEFAULT_ORG.government).request<T>('POST', path, { ...signed(kind, statement, key.secretKey), ...extra });
 }
 
 export const keyNew: Command = {

@@ -9,7 +9,7 @@ import { peer } from '@hyperledger/fabric-protos';
 import {
   newBoxKeyPair,
   newSigningKeyPair,
-  signStatement,
+  signed as signStatementBy,
   statementId,
   type KeyPairB64u,
   type StatementKind,
@@ -29,7 +29,7 @@ import { connectTo, take, tempDir, utf8, type Connection } from './helpers';
 
 const ORGS = ['GovMSP', 'BankMSP', 'CoreMSP', 'AuditMSP'] as const;
 
-const signed = <T>(kind: StatementKind, statement: T, key: KeyPairB64u) => ({ statement, signature: signStatement(kind, statement, key.secretKey) });
+const signed = <T>(kind: StatementKind, statement: T, key: KeyPairB64u) => signStatementBy(kind, statement, key.secretKey);
 const json = (v: unknown): string => JSON.stringify(v);
 
 let sim: SimNetwork;
