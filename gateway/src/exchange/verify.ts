@@ -146,41 +146,99 @@ function headerProblem(header: Partial<RecordHeader> | undefined): string | unde
 }
 
 /**
- * Path states already proven to lead to an anchored root, for one batch (root and size): the
- * state `index:lastIndex:nodeHash` at some step maps to the rest of the proof that led on.
- * Records of one batch share their upper paths, so each inner node is hashed once per batch.
+ * The nodes of one anchored tree (one batch: root and size) already proven to be in it: node
+ * position → its hash. A node is proven when it or its parent's other child was on a path that
+ * hashed up to the anchored root; the records of one batch then share every inner node, so each
+ * is hashed once per batch, and a record that is the sibling of a proven one costs no hashing.
+ * Give each tree its own memo (a memo met with another root or size is not used).
  */
-export type PathMemo = Map<string, { proof: readonly string[]; from: number }>;
+export type PathMemo = Map<number, string>;
 
-function sameSuffix(a: readonly string[], from: number, b: readonly string[], bFrom: number): boolean {
-  if (a.length - from !== b.length - bFrom) return false;
-  for (let i = 0; from + i < a.length; i++) if (a[from + i] !== b[bFrom + i]) return false;
-  return true;
-}
+// Positions are keyed fn * size + lastIndex, exact below 2^53: up to 2^26 leaves per tree.
+const MEMO_MAX_SIZE = 2 ** 26;
+// Two keys no position takes: the tree the memo belongs to.
+const MEMO_ROOT = -1;
+const MEMO_SIZE = -2;
+// Scratch for one call (verification is synchronous): per step, the node's and its sibling's keys and the node.
+const nodeKeys: number[] = [];
+const siblingKeys: number[] = [];
+const nodes: string[] = [];
 
 /**
  * RFC 9162 §2.1.3.2 inclusion verification, as core's `verifyInclusion`, remembering proven
- * path states in `memo`. A state met again is proven only when the rest of its proof is the
- * same, element by element, so a flipped bit anywhere in a proof still fails.
+ * nodes in `memo`. The path is hashed only up to the first node whose position is proven; that
+ * node must equal the proven one, and every proof element from there on must equal the proven
+ * node at its position — so the record's own leaf and whole proof still lead to the anchored
+ * root, and a flipped bit anywhere in a proof fails.
  */
 export function verifyInclusionMemo(leaf: string, index: number, treeSize: number, proof: readonly string[], root: string, memo: PathMemo): boolean {
-  if (!HEX64.test(root)) return false;
-  const states: string[] = [];
-  let known: boolean | undefined;
-  const top = rootFromInclusionProof(leaf, index, treeSize, proof, (k, fn, sn, node) => {
-    const state = `${fn}:${sn}:${node}`;
-    const hit = memo.get(state);
-    if (hit !== undefined) {
-      known = sameSuffix(proof, k, hit.proof, hit.from);
-      return false;
+  if (!Array.isArray(proof) || !Number.isSafeInteger(index) || !Number.isSafeInteger(treeSize) || index < 0 || index >= treeSize) return false;
+  const memoRoot = memo.get(MEMO_ROOT);
+  if (memoRoot === undefined) {
+    if (!HEX64.test(root) || treeSize > MEMO_MAX_SIZE) return verifyInclusion(leaf, index, treeSize, proof, root);
+    memo.set(MEMO_ROOT, root);
+    memo.set(MEMO_SIZE, String(treeSize));
+    // The root is the node at (0, 0).
+    memo.set(0, root);
+  } else if (memoRoot !== root || memo.get(MEMO_SIZE) !== String(treeSize)) {
+    return verifyInclusion(leaf, index, treeSize, proof, root);
+  }
+  // Walk the positions (they depend only on index and size) to the first proven one, at step `met`.
+  let fn = index;
+  let sn = treeSize - 1;
+  let met = 0;
+  let key: number;
+  for (;;) {
+    // A last node without a right sibling is the same node one level up: one position for both.
+    while (fn === sn && fn % 2 === 0 && fn !== 0) {
+      fn /= 2;
+      sn = fn;
     }
-    states.push(state);
-    return true;
-  });
-  if (known !== undefined) return known;
-  const ok = top === root;
-  if (ok) states.forEach((state, k) => memo.set(state, { proof, from: k }));
-  return ok;
+    key = fn * treeSize + sn;
+    if (memo.has(key) || met === proof.length || sn === 0) break;
+    nodeKeys[met] = key;
+    siblingKeys[met] = (fn % 2 === 1 ? fn - 1 : fn + 1) * treeSize + sn;
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+    met++;
+  }
+  const proven = memo.get(key);
+  // A path that ends (or reaches the root) before any proven node cannot reach the anchored root.
+  if (proven === undefined) return false;
+  // The node at step `met`: the leaf itself, or hashed by core over the proof's first `met` elements.
+  let node: string | undefined = leaf;
+  if (met > 0) {
+    node = undefined;
+    const reached = met;
+    const top = rootFromInclusionProof(leaf, index, treeSize, met === proof.length ? proof : proof.slice(0, met + 1), (k, _fn, _sn, r) => {
+      if (k === reached) {
+        node = r;
+        return false;
+      }
+      nodes[k] = r;
+      return true;
+    });
+    if (top !== undefined) node = top;
+  }
+  if (node !== proven) return false;
+  // From the proven node on: every sibling is the proven node at its position, up to the root.
+  for (let k = met; k < proof.length; k++) {
+    if (sn === 0) return false;
+    if (memo.get((fn % 2 === 1 ? fn - 1 : fn + 1) * treeSize + sn) !== proof[k]) return false;
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+    while (fn === sn && fn % 2 === 0 && fn !== 0) {
+      fn /= 2;
+      sn = fn;
+    }
+  }
+  if (sn !== 0) return false;
+  // The path below the proven node is now proven too.
+  for (let k = 0; k < met; k++) {
+    memo.set(nodeKeys[k] as number, nodes[k] as string);
+    memo.set(siblingKeys[k] as number, proof[k] as string);
+  }
+  return true;
 }
 
 /** What a served record says by itself: its header, its recomputed leaf, and the checks made so far. */
