@@ -105,14 +105,20 @@ export function claimedRecordId(served: unknown): string {
   return typeof id === 'string' ? id : '';
 }
 
+// The grades of the known record types (only those: an unknown type is not remembered).
+const gradesByType = new Map<string, Readonly<Record<string, number>>>();
+
 // Recomputes every field's digest: the digests, or what is wrong with the first malformed field.
 function fieldDigestsOf(header: Partial<RecordHeader>, fields: unknown): Record<string, string> | string {
   if (!isObject(fields)) return 'the record has no fields object';
-  let grades: Readonly<Record<string, number>>;
-  try {
-    grades = fieldGrades(String(header.recordType));
-  } catch {
-    return `unknown record type ${JSON.stringify(header.recordType)}`;
+  let grades = gradesByType.get(header.recordType as string);
+  if (grades === undefined) {
+    try {
+      grades = fieldGrades(String(header.recordType));
+    } catch {
+      return `unknown record type ${JSON.stringify(header.recordType)}`;
+    }
+    gradesByType.set(header.recordType as string, grades);
   }
   const digests: Record<string, string> = {};
   for (const name of Object.keys(fields)) {
@@ -140,9 +146,11 @@ function fieldDigestsOf(header: Partial<RecordHeader>, fields: unknown): Record<
   return digests;
 }
 
+const HEADER_STRINGS = ['recordId', 'recordType', 'subject', 'publisher', 'catalogueEntryId', 'issuedAt'] as const;
+
 function headerProblem(header: Partial<RecordHeader> | undefined): string | undefined {
   if (header === undefined) return 'the record has no header';
-  for (const k of ['recordId', 'recordType', 'subject', 'publisher', 'catalogueEntryId', 'issuedAt'] as const) {
+  for (const k of HEADER_STRINGS) {
     if (typeof header[k] !== 'string') return `header.${k} is missing`;
   }
   return undefined;
@@ -410,12 +418,12 @@ export function servedRef(served: unknown, leaf: string): RecordRef | undefined 
  */
 export async function verifyServedRecords(served: readonly unknown[], source: AnchorSource, expect: Expectation, concurrency = 32): Promise<VerificationReport[]> {
   const reports: VerificationReport[] = new Array<VerificationReport>(served.length);
-  // One memo per anchored tree (batch, root and size all from the ledger).
+  // One memo per anchored batch; a memo is bound to the first root and size it is used with, and
+  // not used with another (verifyInclusionMemo checks), so a source's answers need not agree.
   const memos = new Map<string, PathMemo>();
   const memoOf = (b: AnchoredBatch): PathMemo => {
-    const key = `${b.batchId}\u0000${b.root}\u0000${b.size}`;
-    let m = memos.get(key);
-    if (m === undefined) memos.set(key, (m = new Map() as PathMemo));
+    let m = memos.get(b.batchId);
+    if (m === undefined) memos.set(b.batchId, (m = new Map() as PathMemo));
     return m;
   };
   let next = 0;
