@@ -206,6 +206,18 @@ describe('verifyServedRecords', () => {
     // a malformed proof is not sent to the ledger
     expect(refs).toHaveLength(2);
   });
+
+  it('a source that answers one batch id with another root later: each record is judged against the root it was given', async () => {
+    const w = world();
+    let calls = 0;
+    const source: AnchorSource = {
+      batch: () => Promise.resolve(calls++ === 0 ? w.batch : { ...w.batch, root: flip(w.batch.root, 5) }),
+      record: (ref) => Promise.resolve(w.records.get(ref.recordId)),
+    };
+    const reports = await verifyServedRecords(w.served, source, { publisher: 'GovMSP', subject });
+    expect(reports[0]?.ok).toBe(true);
+    for (const r of reports.slice(1)) expect(failing(r)).toEqual(['merklePath', 'anchor']);
+  });
 });
 
 describe('verifyInclusionMemo', () => {
