@@ -105,113 +105,193 @@ export function claimedRecordId(served: unknown): string {
   return typeof id === 'string' ? id : '';
 }
 
-// Recomputes every field's digest; the first malformed field fails the check.
-function fieldDigestsOf(header: Partial<RecordHeader>, fields: unknown): { digests?: Record<string, string>; detail?: string } {
-  if (!isObject(fields)) return { detail: 'the record has no fields object' };
-  let grades: Readonly<Record<string, number>>;
-  try {
-    grades = fieldGrades(String(header.recordType));
-  } catch {
-    return { detail: `unknown record type ${JSON.stringify(header.recordType)}` };
+// The grades of the known record types (only those: an unknown type is not remembered).
+const gradesByType = new Map<string, Readonly<Record<string, number>>>();
+
+// Recomputes every field's digest: the digests, or what is wrong with the first malformed field.
+function fieldDigestsOf(header: Partial<RecordHeader>, fields: unknown): Record<string, string> | string {
+  if (!isObject(fields)) return 'the record has no fields object';
+  let grades = gradesByType.get(header.recordType as string);
+  if (grades === undefined) {
+    try {
+      grades = fieldGrades(String(header.recordType));
+    } catch {
+      return `unknown record type ${JSON.stringify(header.recordType)}`;
+    }
+    gradesByType.set(header.recordType as string, grades);
   }
   const digests: Record<string, string> = {};
   for (const name of Object.keys(fields)) {
     const f = fields[name];
-    if (!Object.hasOwn(grades, name)) return { detail: `field '${name}' is not a field of ${String(header.recordType)}` };
-    if (!isObject(f)) return { detail: `field '${name}' is not an object` };
-    const keys = Object.keys(f);
-    if (keys.length === 1 && typeof f.digest === 'string') {
-      if (!HEX64.test(f.digest)) return { detail: `withheld field '${name}': digest is not 64 lowercase hex` };
-      digests[name] = f.digest;
-    } else if (keys.length === 2 && 'value' in f && typeof f.salt === 'string') {
-      if (!SALT.test(f.salt)) return { detail: `field '${name}': salt is not base64url of at least 128 bits` };
+    if (!Object.hasOwn(grades, name)) return `field '${name}' is not a field of ${String(header.recordType)}`;
+    if (!isObject(f)) return `field '${name}' is not an object`;
+    // Counted rather than listed: one array less per field.
+    let keys = 0;
+    for (const k in f) if (Object.hasOwn(f, k)) keys++;
+    const { digest, salt } = f;
+    if (keys === 1 && typeof digest === 'string') {
+      if (!HEX64.test(digest)) return `withheld field '${name}': digest is not 64 lowercase hex`;
+      digests[name] = digest;
+    } else if (keys === 2 && typeof salt === 'string' && Object.hasOwn(f, 'value')) {
+      if (!SALT.test(salt)) return `field '${name}': salt is not base64url of at least 128 bits`;
       try {
-        digests[name] = fieldDigest(name, f.value, f.salt);
+        digests[name] = fieldDigest(name, f.value, salt);
       } catch (e) {
-        return { detail: `field '${name}': ${(e as Error).message}` };
+        return `field '${name}': ${(e as Error).message}`;
       }
     } else {
-      return { detail: `field '${name}' must be {value, salt} or {digest}` };
+      return `field '${name}' must be {value, salt} or {digest}`;
     }
   }
-  return { digests };
+  return digests;
 }
+
+const HEADER_STRINGS = ['recordId', 'recordType', 'subject', 'publisher', 'catalogueEntryId', 'issuedAt'] as const;
 
 function headerProblem(header: Partial<RecordHeader> | undefined): string | undefined {
   if (header === undefined) return 'the record has no header';
-  for (const k of ['recordId', 'recordType', 'subject', 'publisher', 'catalogueEntryId', 'issuedAt'] as const) {
+  for (const k of HEADER_STRINGS) {
     if (typeof header[k] !== 'string') return `header.${k} is missing`;
   }
   return undefined;
 }
 
 /**
- * Path states already proven to lead to an anchored root, for one batch (root and size): the
- * state `index:lastIndex:nodeHash` at some step maps to the rest of the proof that led on.
- * Records of one batch share their upper paths, so each inner node is hashed once per batch.
+ * The nodes of one anchored tree (one batch: root and size) already proven to be in it: node
+ * position → its hash. A node is proven when it or its parent's other child was on a path that
+ * hashed up to the anchored root; the records of one batch then share every inner node, so each
+ * is hashed once per batch, and a record that is the sibling of a proven one costs no hashing.
+ * Give each tree its own memo (a memo met with another root or size is not used).
  */
-export type PathMemo = Map<string, { proof: readonly string[]; from: number }>;
+export type PathMemo = Map<number, string>;
 
-function sameSuffix(a: readonly string[], from: number, b: readonly string[], bFrom: number): boolean {
-  if (a.length - from !== b.length - bFrom) return false;
-  for (let i = 0; from + i < a.length; i++) if (a[from + i] !== b[bFrom + i]) return false;
+// Positions are keyed fn * size + lastIndex, exact below 2^53: up to 2^26 leaves per tree.
+const MEMO_MAX_SIZE = 2 ** 26;
+// Two keys no position takes: the tree the memo belongs to.
+const MEMO_ROOT = -1;
+const MEMO_SIZE = -2;
+// Scratch for one call (verification is synchronous): per step, the node's and its sibling's keys and the node.
+const nodeKeys: number[] = [];
+const siblingKeys: number[] = [];
+const nodes: string[] = [];
+let stepsToHash = 0;
+let reachedNode: string | undefined;
+
+// Keeps each node core's walk hashes, and stops it at step `stepsToHash`, keeping that node.
+function onStep(k: number, _index: number, _lastIndex: number, node: string): boolean {
+  if (k === stepsToHash) {
+    reachedNode = node;
+    return false;
+  }
+  nodes[k] = node;
   return true;
 }
 
 /**
  * RFC 9162 §2.1.3.2 inclusion verification, as core's `verifyInclusion`, remembering proven
- * path states in `memo`. A state met again is proven only when the rest of its proof is the
- * same, element by element, so a flipped bit anywhere in a proof still fails.
+ * nodes in `memo`. The path is hashed only up to the first node whose position is proven; that
+ * node must equal the proven one, and every proof element from there on must equal the proven
+ * node at its position — so the record's own leaf and whole proof still lead to the anchored
+ * root, and a flipped bit anywhere in a proof fails.
  */
 export function verifyInclusionMemo(leaf: string, index: number, treeSize: number, proof: readonly string[], root: string, memo: PathMemo): boolean {
-  if (!HEX64.test(root)) return false;
-  const states: string[] = [];
-  let known: boolean | undefined;
-  const top = rootFromInclusionProof(leaf, index, treeSize, proof, (k, fn, sn, node) => {
-    const state = `${fn}:${sn}:${node}`;
-    const hit = memo.get(state);
-    if (hit !== undefined) {
-      known = sameSuffix(proof, k, hit.proof, hit.from);
-      return false;
+  if (!Array.isArray(proof) || !Number.isSafeInteger(index) || !Number.isSafeInteger(treeSize) || index < 0 || index >= treeSize) return false;
+  const memoRoot = memo.get(MEMO_ROOT);
+  if (memoRoot === undefined) {
+    if (!HEX64.test(root) || treeSize > MEMO_MAX_SIZE) return verifyInclusion(leaf, index, treeSize, proof, root);
+    memo.set(MEMO_ROOT, root);
+    memo.set(MEMO_SIZE, String(treeSize));
+    // The root is the node at (0, 0).
+    memo.set(0, root);
+  } else if (memoRoot !== root || memo.get(MEMO_SIZE) !== String(treeSize)) {
+    return verifyInclusion(leaf, index, treeSize, proof, root);
+  }
+  // Walk the positions (they depend only on index and size) to the first proven one, at step `met`.
+  let fn = index;
+  let sn = treeSize - 1;
+  let met = 0;
+  let key: number;
+  for (;;) {
+    // A last node without a right sibling is the same node one level up: one position for both.
+    while (fn === sn && fn % 2 === 0 && fn !== 0) {
+      fn /= 2;
+      sn = fn;
     }
-    states.push(state);
-    return true;
-  });
-  if (known !== undefined) return known;
-  const ok = top === root;
-  if (ok) states.forEach((state, k) => memo.set(state, { proof, from: k }));
-  return ok;
+    key = fn * treeSize + sn;
+    if (memo.has(key) || met === proof.length || sn === 0) break;
+    nodeKeys[met] = key;
+    siblingKeys[met] = (fn % 2 === 1 ? fn - 1 : fn + 1) * treeSize + sn;
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+    met++;
+  }
+  const proven = memo.get(key);
+  // A path that ends (or reaches the root) before any proven node cannot reach the anchored root.
+  if (proven === undefined) return false;
+  // The node at step `met`: the leaf itself, or hashed by core over the proof's first `met` elements.
+  let node: string | undefined = leaf;
+  if (met > 0) {
+    stepsToHash = met;
+    reachedNode = undefined;
+    node = rootFromInclusionProof(leaf, index, treeSize, met === proof.length ? proof : proof.slice(0, met + 1), onStep) ?? reachedNode;
+  }
+  if (node !== proven) return false;
+  // From the proven node on: every sibling is the proven node at its position, up to the root.
+  for (let k = met; k < proof.length; k++) {
+    if (sn === 0) return false;
+    if (memo.get((fn % 2 === 1 ? fn - 1 : fn + 1) * treeSize + sn) !== proof[k]) return false;
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+    while (fn === sn && fn % 2 === 0 && fn !== 0) {
+      fn /= 2;
+      sn = fn;
+    }
+  }
+  if (sn !== 0) return false;
+  // The path below the proven node is now proven too.
+  for (let k = 0; k < met; k++) {
+    memo.set(nodeKeys[k] as number, nodes[k] as string);
+    memo.set(siblingKeys[k] as number, proof[k] as string);
+  }
+  return true;
 }
 
 /** What a served record says by itself: its header, its recomputed leaf, and the checks made so far. */
 interface Content {
   header: Partial<RecordHeader> | undefined;
   leaf: string | undefined;
+  /** Appended to by {@link judge}, which takes the content once. */
   checks: Check[];
+  /** Every check so far passed. */
+  ok: boolean;
 }
+
+// A passed check without detail is the same for every record: one frozen object each.
+const PASSED: Readonly<Record<CheckName, Check>> = Object.freeze({
+  decrypt: Object.freeze({ name: 'decrypt', ok: true }),
+  fieldDigests: Object.freeze({ name: 'fieldDigests', ok: true }),
+  leaf: Object.freeze({ name: 'leaf', ok: true }),
+  merklePath: Object.freeze({ name: 'merklePath', ok: true }),
+  anchor: Object.freeze({ name: 'anchor', ok: true }),
+  status: Object.freeze({ name: 'status', ok: true }),
+  publisher: Object.freeze({ name: 'publisher', ok: true }),
+  subject: Object.freeze({ name: 'subject', ok: true }),
+});
 
 // fieldDigests, and the leaf when it cannot be computed.
 function contentOf(served: unknown): Content {
-  const checks: Check[] = [];
   const header = headerOf(served);
-  let leaf: string | undefined;
   const headerIssue = headerProblem(header);
   if (headerIssue !== undefined || header === undefined) {
-    checks.push({ name: 'fieldDigests', ok: false, detail: headerIssue ?? 'the record has no header' });
-    return { header, leaf, checks };
+    return { header, leaf: undefined, checks: [{ name: 'fieldDigests', ok: false, detail: headerIssue ?? 'the record has no header' }], ok: false };
   }
-  const { digests, detail } = fieldDigestsOf(header, ((served as { record: { fields?: unknown } }).record).fields);
-  if (digests === undefined) {
-    checks.push({ name: 'fieldDigests', ok: false, detail: detail ?? 'malformed fields' });
-    return { header, leaf, checks };
-  }
-  checks.push({ name: 'fieldDigests', ok: true });
+  const digests = fieldDigestsOf(header, ((served as { record: { fields?: unknown } }).record).fields);
+  if (typeof digests === 'string') return { header, leaf: undefined, checks: [{ name: 'fieldDigests', ok: false, detail: digests }], ok: false };
   try {
-    leaf = leafHash(header as RecordHeader, digests);
+    return { header, leaf: leafHash(header as RecordHeader, digests), checks: [PASSED.fieldDigests], ok: true };
   } catch (e) {
-    checks.push({ name: 'leaf', ok: false, detail: `the header has no canonical form: ${(e as Error).message}` });
+    return { header, leaf: undefined, checks: [PASSED.fieldDigests, { name: 'leaf', ok: false, detail: `the header has no canonical form: ${(e as Error).message}` }], ok: false };
   }
-  return { header, leaf, checks };
 }
 
 /**
@@ -230,6 +310,17 @@ export function verifyServedRecord(
   return judge(served, contentOf(served), chain, expect, memo);
 }
 
+function failed(name: CheckName, detail: string): Check {
+  return { name, ok: false, detail };
+}
+
+function isStringList(v: unknown): v is string[] {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return false;
+  return true;
+}
+
+// The checks after fieldDigests, appended to the content's (which is taken, not copied).
 function judge(
   served: unknown,
   content: Content,
@@ -237,83 +328,76 @@ function judge(
   expect: Expectation,
   memo?: PathMemo,
 ): VerificationReport {
-  const recordId = claimedRecordId(served);
-  const checks: Check[] = [...content.checks];
-  const fail = (name: CheckName, detail: string): void => {
-    checks.push({ name, ok: false, detail });
-  };
-  const pass = (name: CheckName, detail?: string): void => {
-    checks.push(detail === undefined ? { name, ok: true } : { name, ok: true, detail });
-  };
+  const { header, leaf, checks } = content;
+  const recordId = typeof header?.recordId === 'string' ? header.recordId : '';
   const s = (isObject(served) ? served : {}) as Partial<Record<'record' | 'batchId' | 'index' | 'proof' | 'root', unknown>>;
-  const { header, leaf } = content;
   const { record, batch } = chain;
 
   // leaf: the recomputed leaf is the one anchored for this record id. The ledger reads a record
   // only by a proven ref, so when it knows the batch but not the record, the leaf with the served
   // proof does not reach the anchored root: the record or its proof was changed.
   if (leaf !== undefined) {
-    if (record === undefined && batch !== undefined) fail('leaf', `the recomputed leaf with the served proof is not anchored in batch ${batch.batchId}: the record or its proof differs from what was anchored`);
-    else if (record === undefined) fail('leaf', `the ledger has no record ${recordId}`);
-    else if (leaf !== record.leafHash) fail('leaf', `recomputed leaf ${leaf} differs from the anchored leaf ${record.leafHash}`);
-    else pass('leaf');
-  } else if (!checks.some((c) => c.name === 'leaf')) {
-    fail('leaf', 'no leaf can be computed from a malformed record');
+    if (record === undefined && batch !== undefined) checks.push(failed('leaf', `the recomputed leaf with the served proof is not anchored in batch ${batch.batchId}: the record or its proof differs from what was anchored`));
+    else if (record === undefined) checks.push(failed('leaf', `the ledger has no record ${recordId}`));
+    else if (leaf !== record.leafHash) checks.push(failed('leaf', `recomputed leaf ${leaf} differs from the anchored leaf ${record.leafHash}`));
+    else checks.push(PASSED.leaf);
+  } else if (checks[checks.length - 1]?.name !== 'leaf') {
+    checks.push(failed('leaf', 'no leaf can be computed from a malformed record'));
   }
 
   // merklePath: from the recomputed leaf to the anchored root, at the anchored index and size
   const proof = s.proof;
   const index = record?.index ?? s.index;
-  if (leaf === undefined) fail('merklePath', 'no leaf to start the path from');
-  else if (batch === undefined) fail('merklePath', `the ledger has no anchored batch for record ${recordId}`);
-  else if (!Array.isArray(proof) || !proof.every((p) => typeof p === 'string')) fail('merklePath', 'the proof is not a list of hashes');
-  else if (typeof index !== 'number' || !Number.isInteger(index)) fail('merklePath', 'the served index is not an integer');
+  if (leaf === undefined) checks.push(failed('merklePath', 'no leaf to start the path from'));
+  else if (batch === undefined) checks.push(failed('merklePath', `the ledger has no anchored batch for record ${recordId}`));
+  else if (!isStringList(proof)) checks.push(failed('merklePath', 'the proof is not a list of hashes'));
+  else if (typeof index !== 'number' || !Number.isInteger(index)) checks.push(failed('merklePath', 'the served index is not an integer'));
   else if (!(memo === undefined ? verifyInclusion(leaf, index, batch.size, proof, batch.root) : verifyInclusionMemo(leaf, index, batch.size, proof, batch.root, memo))) {
-    fail('merklePath', `the proof does not lead from the leaf at index ${index} of ${batch.size} to the anchored root ${batch.root}`);
-  } else if (record === undefined) fail('merklePath', `the ledger does not prove record ${recordId} at index ${index} of batch ${batch.batchId}`);
-  else pass('merklePath');
+    checks.push(failed('merklePath', `the proof does not lead from the leaf at index ${index} of ${batch.size} to the anchored root ${batch.root}`));
+  } else if (record === undefined) checks.push(failed('merklePath', `the ledger does not prove record ${recordId} at index ${index} of batch ${batch.batchId}`));
+  else checks.push(PASSED.merklePath);
 
   // anchor: what the publisher says about the record's place is what the ledger anchored
-  if (record === undefined && batch === undefined) fail('anchor', `the ledger has no record ${recordId}`);
+  if (record === undefined && batch === undefined) checks.push(failed('anchor', `the ledger has no record ${recordId}`));
   else if (record === undefined && batch !== undefined) {
     // What can be checked without the record: the served batch, root, type and entry.
-    if (s.batchId !== batch.batchId) fail('anchor', `served batch ${String(s.batchId)} is not the anchored batch ${batch.batchId}`);
-    else if (s.root !== batch.root) fail('anchor', `served root ${String(s.root)} is not the anchored root ${batch.root}`);
+    if (s.batchId !== batch.batchId) checks.push(failed('anchor', `served batch ${String(s.batchId)} is not the anchored batch ${batch.batchId}`));
+    else if (s.root !== batch.root) checks.push(failed('anchor', `served root ${String(s.root)} is not the anchored root ${batch.root}`));
     else if (header?.recordType !== batch.recordType || header.catalogueEntryId !== batch.catalogueEntryId) {
-      fail('anchor', `record type or catalogue entry differ from the batch's ${batch.recordType} / ${batch.catalogueEntryId}`);
-    } else pass('anchor');
-  } else if (record === undefined) fail('anchor', `the ledger has no record ${recordId}`);
-  else if (batch?.batchId !== record.batchId) fail('anchor', `the ledger has no batch ${record.batchId}`);
-  else if (s.batchId !== record.batchId) fail('anchor', `served batch ${String(s.batchId)} is not the anchored batch ${record.batchId}`);
-  else if (s.index !== record.index) fail('anchor', `served index ${String(s.index)} is not the anchored index ${record.index}`);
-  else if (s.root !== batch.root) fail('anchor', `served root ${String(s.root)} is not the anchored root ${batch.root}`);
+      checks.push(failed('anchor', `record type or catalogue entry differ from the batch's ${batch.recordType} / ${batch.catalogueEntryId}`));
+    } else checks.push(PASSED.anchor);
+  } else if (record === undefined) checks.push(failed('anchor', `the ledger has no record ${recordId}`));
+  else if (batch?.batchId !== record.batchId) checks.push(failed('anchor', `the ledger has no batch ${record.batchId}`));
+  else if (s.batchId !== record.batchId) checks.push(failed('anchor', `served batch ${String(s.batchId)} is not the anchored batch ${record.batchId}`));
+  else if (s.index !== record.index) checks.push(failed('anchor', `served index ${String(s.index)} is not the anchored index ${record.index}`));
+  else if (s.root !== batch.root) checks.push(failed('anchor', `served root ${String(s.root)} is not the anchored root ${batch.root}`));
   else if (header?.recordType !== record.recordType || header.catalogueEntryId !== record.catalogueEntryId) {
-    fail('anchor', `record type or catalogue entry differ from the anchored ${record.recordType} / ${record.catalogueEntryId}`);
-  } else pass('anchor');
+    checks.push(failed('anchor', `record type or catalogue entry differ from the anchored ${record.recordType} / ${record.catalogueEntryId}`));
+  } else checks.push(PASSED.anchor);
 
   // status
-  if (record === undefined && batch !== undefined) fail('status', 'unknown: the ledger gives the status only of a record proven to be anchored');
-  else if (record === undefined) fail('status', 'unknown to the ledger');
-  else if (record.status === 'active') pass('status');
-  else if (record.status === 'disputed') pass('status', 'disputed: an objection by the subject is open (异议处理中)');
-  else if (record.status === 'superseded') fail('status', `superseded by ${record.supersededBy ?? 'a correcting record'}`);
-  else fail('status', `the record is ${record.status}`);
+  if (record === undefined && batch !== undefined) checks.push(failed('status', 'unknown: the ledger gives the status only of a record proven to be anchored'));
+  else if (record === undefined) checks.push(failed('status', 'unknown to the ledger'));
+  else if (record.status === 'active') checks.push(PASSED.status);
+  else if (record.status === 'disputed') checks.push({ name: 'status', ok: true, detail: 'disputed: an objection by the subject is open (异议处理中)' });
+  else if (record.status === 'superseded') checks.push(failed('status', `superseded by ${record.supersededBy ?? 'a correcting record'}`));
+  else checks.push(failed('status', `the record is ${record.status}`));
 
   // publisher
-  if (header?.publisher !== expect.publisher) fail('publisher', `the header names ${String(header?.publisher)}, the records were fetched from ${expect.publisher}`);
-  else if (record !== undefined && record.publisher !== expect.publisher) fail('publisher', `anchored by ${record.publisher}, not ${expect.publisher}`);
-  else if (batch !== undefined && batch.publisher !== expect.publisher) fail('publisher', `batch anchored by ${batch.publisher}, not ${expect.publisher}`);
-  else pass('publisher');
+  if (header?.publisher !== expect.publisher) checks.push(failed('publisher', `the header names ${String(header?.publisher)}, the records were fetched from ${expect.publisher}`));
+  else if (record !== undefined && record.publisher !== expect.publisher) checks.push(failed('publisher', `anchored by ${record.publisher}, not ${expect.publisher}`));
+  else if (batch !== undefined && batch.publisher !== expect.publisher) checks.push(failed('publisher', `batch anchored by ${batch.publisher}, not ${expect.publisher}`));
+  else checks.push(PASSED.publisher);
 
   // subject
-  if (expect.subject !== undefined && header?.subject !== expect.subject) fail('subject', `the header names ${String(header?.subject)}, the consent's subject is ${expect.subject}`);
-  else if (record !== undefined && header?.subject !== record.subject) fail('subject', `the header names ${String(header?.subject)}, the ledger ${record.subject}`);
-  else if (batch !== undefined && header?.subject !== batch.subject) fail('subject', `the header names ${String(header?.subject)}, the batch is about ${batch.subject}`);
-  else pass('subject');
+  if (expect.subject !== undefined && header?.subject !== expect.subject) checks.push(failed('subject', `the header names ${String(header?.subject)}, the consent's subject is ${expect.subject}`));
+  else if (record !== undefined && header?.subject !== record.subject) checks.push(failed('subject', `the header names ${String(header?.subject)}, the ledger ${record.subject}`));
+  else if (batch !== undefined && header?.subject !== batch.subject) checks.push(failed('subject', `the header names ${String(header?.subject)}, the batch is about ${batch.subject}`));
+  else checks.push(PASSED.subject);
 
-  const report: VerificationReport = { recordId, ok: checks.every((c) => c.ok), checks };
-  if (record !== undefined) report.status = record.status;
-  return report;
+  let ok = content.ok;
+  for (let i = 0; ok && i < checks.length; i++) ok = (checks[i] as Check).ok;
+  return record === undefined ? { recordId, ok, checks } : { recordId, ok, checks, status: record.status };
 }
 
 /** The RecordRef a served record claims, with the leaf the verifier recomputed; undefined when malformed. */
@@ -334,12 +418,12 @@ export function servedRef(served: unknown, leaf: string): RecordRef | undefined 
  */
 export async function verifyServedRecords(served: readonly unknown[], source: AnchorSource, expect: Expectation, concurrency = 32): Promise<VerificationReport[]> {
   const reports: VerificationReport[] = new Array<VerificationReport>(served.length);
-  // One memo per anchored tree (batch, root and size all from the ledger).
+  // One memo per anchored batch; a memo is bound to the first root and size it is used with, and
+  // not used with another (verifyInclusionMemo checks), so a source's answers need not agree.
   const memos = new Map<string, PathMemo>();
   const memoOf = (b: AnchoredBatch): PathMemo => {
-    const key = `${b.batchId}\u0000${b.root}\u0000${b.size}`;
-    let m = memos.get(key);
-    if (m === undefined) memos.set(key, (m = new Map() as PathMemo));
+    let m = memos.get(b.batchId);
+    if (m === undefined) memos.set(b.batchId, (m = new Map() as PathMemo));
     return m;
   };
   let next = 0;

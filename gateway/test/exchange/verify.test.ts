@@ -206,6 +206,18 @@ describe('verifyServedRecords', () => {
     // a malformed proof is not sent to the ledger
     expect(refs).toHaveLength(2);
   });
+
+  it('a source that answers one batch id with another root later: each record is judged against the root it was given', async () => {
+    const w = world();
+    let calls = 0;
+    const source: AnchorSource = {
+      batch: () => Promise.resolve(calls++ === 0 ? w.batch : { ...w.batch, root: flip(w.batch.root, 5) }),
+      record: (ref) => Promise.resolve(w.records.get(ref.recordId)),
+    };
+    const reports = await verifyServedRecords(w.served, source, { publisher: 'GovMSP', subject });
+    expect(reports[0]?.ok).toBe(true);
+    for (const r of reports.slice(1)) expect(failing(r)).toEqual(['merklePath', 'anchor']);
+  });
 });
 
 describe('verifyInclusionMemo', () => {
@@ -229,15 +241,65 @@ describe('verifyInclusionMemo', () => {
     const tree = buildMerkleTree(ls);
     const memo: PathMemo = new Map();
     expect(verifyInclusionMemo(ls[0] as string, 0, 16, tree.proof(0), tree.root, memo)).toBe(true);
-    // leaf 1 meets leaf 0's path at level 1; its upper proof elements are then compared, not hashed
-    for (let k = 1; k < 4; k++) {
+    // leaf 1 is leaf 0's proven sibling: none of its proof elements is hashed, each is compared
+    for (let k = 0; k < 4; k++) {
       const proof = tree.proof(1);
       proof[k] = flip(proof[k] ?? '', 7);
       expect(verifyInclusionMemo(ls[1] as string, 1, 16, proof, tree.root, memo)).toBe(false);
     }
     const shorter = tree.proof(1).slice(0, 3);
     expect(verifyInclusionMemo(ls[1] as string, 1, 16, shorter, tree.root, memo)).toBe(false);
+    expect(verifyInclusionMemo(ls[1] as string, 1, 16, [...tree.proof(1), tree.root], tree.root, memo)).toBe(false);
+    // a proven leaf at another index, or another leaf at a proven one, fails
+    expect(verifyInclusionMemo(ls[0] as string, 1, 16, tree.proof(1), tree.root, memo)).toBe(false);
+    expect(verifyInclusionMemo(flip(ls[1] as string, 30), 1, 16, tree.proof(1), tree.root, memo)).toBe(false);
     expect(verifyInclusionMemo(ls[1] as string, 1, 16, tree.proof(1), tree.root, memo)).toBe(true);
+  });
+
+  it('a flipped bit in any leaf or proof element fails, whichever nodes are already proven (trees of 1..24 leaves, several orders)', () => {
+    for (let n = 1; n <= 24; n++) {
+      const ls = leaves(n);
+      const tree = buildMerkleTree(ls);
+      const orders = [ls.map((_, i) => i), ls.map((_, i) => n - 1 - i), ls.map((_, i) => (i * 7) % n)];
+      for (const order of orders) {
+        const memo: PathMemo = new Map();
+        for (const i of order) {
+          const leaf = ls[i] as string;
+          expect(verifyInclusionMemo(flip(leaf, i % 64), i, n, tree.proof(i), tree.root, memo)).toBe(false);
+          for (let k = 0; k < tree.proof(i).length; k++) {
+            const proof = tree.proof(i);
+            proof[k] = flip(proof[k] ?? '', (i + k) % 64);
+            expect(verifyInclusionMemo(leaf, i, n, proof, tree.root, memo)).toBe(false);
+          }
+          expect(verifyInclusionMemo(leaf, i, n, tree.proof(i), tree.root, memo)).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('proves each node of a tree once: after all its leaves, the memo holds its 2n - 1 nodes (and the tree it belongs to)', () => {
+    for (const n of [1, 2, 3, 5, 8, 13, 1000]) {
+      const ls = leaves(n);
+      const tree = buildMerkleTree(ls);
+      const memo: PathMemo = new Map();
+      for (let i = 0; i < n; i++) expect(verifyInclusionMemo(ls[i] as string, i, n, tree.proof(i), tree.root, memo)).toBe(true);
+      expect(memo.size).toBe(2 * n - 1 + 2);
+    }
+  });
+
+  it('a memo of one tree is not used for another root or size', () => {
+    const a = leaves(9);
+    const b = leaves(10);
+    const ta = buildMerkleTree(a);
+    const tb = buildMerkleTree(b);
+    const memo: PathMemo = new Map();
+    for (let i = 0; i < 9; i++) expect(verifyInclusionMemo(a[i] as string, i, 9, ta.proof(i), ta.root, memo)).toBe(true);
+    for (let i = 0; i < 10; i++) {
+      expect(verifyInclusionMemo(b[i] as string, i, 10, tb.proof(i), tb.root, memo)).toBe(true);
+      expect(verifyInclusionMemo(b[i] as string, i, 10, tb.proof(i), ta.root, memo)).toBe(false);
+    }
+    // the right root with a wrong size fails, as in core
+    for (let i = 0; i < 9; i++) expect(verifyInclusionMemo(a[i] as string, i, 10, ta.proof(i), ta.root, memo)).toBe(verifyInclusion(a[i] as string, i, 10, ta.proof(i), ta.root));
   });
 });
 
