@@ -10,7 +10,9 @@
  * baseline server in another, and the bank's load clients in this process. The bank's gateway
  * runs here only during setup (it registers the bank's organization profile), then closes.
  *
- *   npm run bench:fetch [-- --seconds 10 --clients 50 --records 200]
+ *   npm run bench:fetch [-- --seconds 10 --clients 50 --records 200] [--cpu-prof <dir>]
+ *
+ * --cpu-prof writes a V8 CPU profile of the publisher's gateway process into <dir>.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -37,6 +39,7 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '50' },
     records: { type: 'string', default: '200' },
     role: { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -244,7 +247,9 @@ async function startSim(dataDir: string): Promise<{ child: ChildProcess; profile
 
 async function startChild(role: 'gateway' | 'baseline', start: Extract<ToChild, { type: 'start' }>): Promise<{ child: ChildProcess; url: string }> {
   // The same script (fork keeps tsx's loader in execArgv).
-  const child = fork(SELF, [...process.argv.slice(2), '--role', role], { stdio: 'inherit' });
+  const prof = values['cpu-prof'];
+  const execArgv = role === 'gateway' && prof !== undefined ? [...process.execArgv, '--cpu-prof', '--cpu-prof-dir', path.resolve(prof)] : process.execArgv;
+  const child = fork(SELF, [...process.argv.slice(2), '--role', role], { stdio: 'inherit', execArgv });
   if ((await nextMessage(child)).type !== 'hello') throw new Error(`the ${role} did not start`);
   const listening = nextMessage(child);
   child.send(start);
@@ -325,20 +330,28 @@ async function main(): Promise<void> {
     a === undefined || b === undefined || authorized.ok === 0 ? null : Number(((b - a) / authorized.ok).toFixed(2));
   const cpuMsPerFetch = { gateway: perFetch(cpuBefore.gateway, cpuAfter.gateway), nodeSimAndChaincodes: perFetch(cpuBefore.sim, cpuAfter.sim), clients: perFetch(cpuBefore.bench, cpuAfter.bench) };
 
-  // Diagnostic: how long one RecordAccess transaction takes by group size (where the time goes).
-  const sizes = [1, 10, 50];
-  const latencyAnswer = nextMessage(gov.child);
-  gov.child.send({
-    type: 'groupLatency',
-    accesses: sizes.map((size) => Array.from({ length: size }, (_, k) => {
-      const request = signedAccess(k);
-      return { consentId: request.statement.consentId, recordId: request.statement.recordIds[0] as string, request };
-    })),
-  } satisfies ToChild);
-  const latencies = await latencyAnswer;
-  if (latencies.type !== 'groupLatency') throw new Error('no group latencies from the gateway');
-  const groupLatency: Record<string, number> = Object.fromEntries(sizes.map((s, i) => [String(s), latencies.ms[i] ?? NaN]));
+  // Diagnostic: how long one RecordAccess transaction takes by group size, and the CPU it costs
+  // node-sim and its chaincode processes per access (where the time goes).
+  const groupLatency: Record<string, number> = {};
+  const ledgerCpuMsPerAccess: Record<string, number | null> = {};
+  for (const size of [1, 10, 50, 200]) {
+    const answer = nextMessage(gov.child);
+    const simBefore = cpuOfTree(sim.child.pid);
+    gov.child.send({
+      type: 'groupLatency',
+      accesses: [Array.from({ length: size }, (_, k) => {
+        const request = signedAccess(k);
+        return { consentId: request.statement.consentId, recordId: request.statement.recordIds[0] as string, request };
+      })],
+    } satisfies ToChild);
+    const m = await answer;
+    const simAfter = cpuOfTree(sim.child.pid);
+    if (m.type !== 'groupLatency') throw new Error('no group latency from the gateway');
+    groupLatency[String(size)] = m.ms[0] ?? NaN;
+    ledgerCpuMsPerAccess[String(size)] = simBefore === undefined || simAfter === undefined ? null : Number(((simAfter - simBefore) / size).toFixed(2));
+  }
   console.log(`RecordAccess submit-to-commit by group size (ms): ${JSON.stringify(groupLatency)}`);
+  console.log(`RecordAccess CPU ms per access in node-sim + chaincodes, by group size: ${JSON.stringify(ledgerCpuMsPerAccess)}`);
   await stopChild(gov.child);
 
   const plain = await startChild('baseline', { type: 'start', config: {}, dir, sample: sampleBytes });
@@ -368,6 +381,7 @@ async function main(): Promise<void> {
     target: { perSecond: 1000, p99Ms: 250 },
     meetsTarget: authorized.perSecond >= 1000 && authorized.p99 < 250,
     recordAccessMsByGroupSize: groupLatency,
+    recordAccessLedgerCpuMsPerAccessByGroupSize: ledgerCpuMsPerAccess,
     cpuMsPerAuthorizedFetch: cpuMsPerFetch,
     setupSeconds: Number(setupSeconds.toFixed(1)),
     answerBytes: sampleBytes.length,
