@@ -163,8 +163,8 @@ function baselineMain(): Promise<void> {
   });
 }
 
-/** CPU ms (user + system) of `pid` and all its descendants, from /proc (undefined elsewhere). */
-function cpuOfTree(pid: number | undefined): number | undefined {
+/** CPU ms (user + system) of `pid` and all its descendants (or of `pid` alone), from /proc (undefined elsewhere). */
+function cpuOfTree(pid: number | undefined, alone = false): number | undefined {
   if (pid === undefined) return undefined;
   try {
     const stats = new Map<number, { ppid: number; ms: number }>();
@@ -182,7 +182,7 @@ function cpuOfTree(pid: number | undefined): number | undefined {
     while (todo.length > 0) {
       const p = todo.pop() as number;
       total += stats.get(p)?.ms ?? 0;
-      for (const [child, s] of stats) if (s.ppid === p) todo.push(child);
+      if (!alone) for (const [child, s] of stats) if (s.ppid === p) todo.push(child);
     }
     return total;
   } catch {
@@ -322,13 +322,22 @@ async function main(): Promise<void> {
   const sampleBytes = await sampleRes.text();
   if (!sampleRes.ok) throw new Error(`sample fetch failed: ${sampleBytes}`);
 
-  const cpu = (): { bench: number; gateway: number | undefined; sim: number | undefined } => ({ bench: process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000, gateway: cpuOfTree(gov.child.pid), sim: cpuOfTree(sim.child.pid) });
+  const cpu = (): { bench: number; gateway: number | undefined; sim: number | undefined; simAlone: number | undefined } => {
+    const usage = process.cpuUsage();
+    return { bench: (usage.user + usage.system) / 1000, gateway: cpuOfTree(gov.child.pid), sim: cpuOfTree(sim.child.pid), simAlone: cpuOfTree(sim.child.pid, true) };
+  };
   const cpuBefore = cpu();
   const authorized = await drive('authorized', signedFetch);
   const cpuAfter = cpu();
   const perFetch = (a: number | undefined, b: number | undefined): number | null =>
     a === undefined || b === undefined || authorized.ok === 0 ? null : Number(((b - a) / authorized.ok).toFixed(2));
-  const cpuMsPerFetch = { gateway: perFetch(cpuBefore.gateway, cpuAfter.gateway), nodeSimAndChaincodes: perFetch(cpuBefore.sim, cpuAfter.sim), clients: perFetch(cpuBefore.bench, cpuAfter.bench) };
+  const cpuMsPerFetch = {
+    gateway: perFetch(cpuBefore.gateway, cpuAfter.gateway),
+    nodeSimAndChaincodes: perFetch(cpuBefore.sim, cpuAfter.sim),
+    // of which node-sim's own process (peers' gateway service, orderer, validation, ledger); the rest is its chaincode processes
+    nodeSimAlone: perFetch(cpuBefore.simAlone, cpuAfter.simAlone),
+    clients: perFetch(cpuBefore.bench, cpuAfter.bench),
+  };
 
   // Diagnostic: how long one RecordAccess transaction takes by group size, and the CPU it costs
   // node-sim and its chaincode processes per access (where the time goes).
