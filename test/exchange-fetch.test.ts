@@ -258,6 +258,24 @@ describe('exchange between organizations over node-sim', () => {
     expect(await accessCount(w)).toBe(before + 1);
   });
 
+  it('an access request signed with another key, in a body the caller signed → 401 SIGNATURE_INVALID from the ledger, nothing registered or served', async () => {
+    const { BankMSP: bank, GovMSP: gov } = w.gw;
+    const before = await accessCount(w);
+    const key = { keyId: 'BankMSP', secretKey: bank.config.keys.requestKey.secretKey };
+    // The HTTP signature is BankMSP's; the access request inside is signed by a key nobody registered.
+    const forged = { consentId: c1, request: accessRequest(bank, c1, ['g-lic-X'], {}, newSigningKeyPair().secretKey) };
+    // Sent together with a good request, so the two usually share one RecordAccess transaction:
+    // the ledger refuses the forged access alone and registers the good one.
+    const [res, good] = await Promise.all([
+      rawExchange(gov, '/v1/exchange/fetch', forged, key),
+      rawExchange(gov, '/v1/exchange/fetch', { consentId: c1, request: accessRequest(bank, c1, ['g-lic-X']) }, key),
+    ]);
+    expect([res.status, res.body.code]).toEqual([401, 'SIGNATURE_INVALID']);
+    expect(res.body).not.toHaveProperty('ciphertext');
+    expect(good.status).toBe(200);
+    expect(await accessCount(w)).toBe(before + 1);
+  });
+
   it('a flipped bit in a stored record or in a proof fails verification with a clear report, and nothing of it is returned as data', async () => {
     const bank = w.gw.BankMSP;
     w.govStore.tamper = (id, r) => {

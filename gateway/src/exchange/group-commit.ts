@@ -4,6 +4,13 @@
  * transaction that registers its access and gets its own result. A few transactions may be in
  * flight, but never two using the same consent, so our own registrations never race each
  * other into an MVCC conflict; the next group gathers while they commit.
+ *
+ * Larger groups are cheaper per access: a transaction costs the ledger a fixed ~17 ms of CPU
+ * (endorsement on each peer, ordering, validation, the gateway's own signing and commit
+ * status) besides ~3 ms per access (bench:fetch's diagnostic: 20 ms per access alone, 3.6 in a
+ * group of 50). So while a transaction is in flight, a further one starts only once
+ * `minGroupWhileBusy` accesses wait for it; fewer wait for a transaction to finish. An idle
+ * registrar still sends after `windowMs`, so a lone access is not held back.
  */
 import { canonicalize, credexError } from '@credex/core';
 import type { Signed } from '@credex/core';
@@ -50,6 +57,11 @@ export interface RegistrarOptions {
    * contend for one consent's use count (no MVCC conflicts between our own registrations).
    */
   maxInFlight?: number;
+  /**
+   * While a transaction is in flight, another starts only when at least this many accesses can
+   * go into it (default 16); smaller groups wait for a transaction to finish.
+   */
+  minGroupWhileBusy?: number;
 }
 
 /** Registers accesses, grouped. */
@@ -79,6 +91,7 @@ export function createAccessRegistrar(ledger: SubmitLedger, opts: RegistrarOptio
   const maxGroup = opts.maxGroup ?? 256;
   const maxBytes = opts.maxBytes ?? 900 * 1024;
   const maxInFlight = opts.maxInFlight ?? 4;
+  const minGroupWhileBusy = Math.max(1, Math.min(opts.minGroupWhileBusy ?? 16, maxGroup));
   let queue: Waiter[] = [];
   const inFlight = new Set<Promise<void>>();
   // Consents used by a transaction in flight: their accesses wait for the next group.
@@ -119,8 +132,17 @@ export function createAccessRegistrar(ledger: SubmitLedger, opts: RegistrarOptio
     }
   };
 
+  // Whether at least `n` queued accesses could go into a transaction now (their consents not busy).
+  const ready = (n: number): boolean => {
+    if (queue.length < n) return false;
+    let count = 0;
+    for (const w of queue) if (!busy.has(w.access.consentId) && ++count >= n) return true;
+    return false;
+  };
+
   const pump = (): void => {
     while (inFlight.size < maxInFlight && queue.length > 0) {
+      if (inFlight.size > 0 && !ready(minGroupWhileBusy)) return;
       const group = takeGroup();
       if (group.length === 0) return;
       const consents = [...new Set(group.map((w) => w.access.consentId))];

@@ -4,7 +4,7 @@
  * and alg. Organizations sign their exchange requests with their registered request key;
  * keyid is the signer's MSP id.
  *
- * Signing and verifying use node:crypto (thousands per second); keys are tweetnacl's forms
+ * Signing and verifying use node:crypto (thousands per second; verifying runs in the thread pool); keys are tweetnacl's forms
  * (64-byte secret, 32-byte public, base64url), so the same keys sign statements with core.
  */
 import { createHash, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
@@ -321,6 +321,18 @@ function parseContentDigest(headers: Record<string, string | string[] | undefine
 }
 
 /**
+ * ed25519 verification in libuv's thread pool (node:crypto's callback form): the event loop
+ * goes on parsing, routing and boxing other requests meanwhile, and a second core can verify.
+ */
+function verifyAsync(data: Buffer, key: KeyObject, signature: Buffer): Promise<boolean> {
+  return new Promise((resolve) => {
+    verify(null, data, key, signature, (err, ok) => {
+      resolve(err === null && ok);
+    });
+  });
+}
+
+/**
  * Verifies a signed request, then claims its nonce. Checks, in order: headers well-formed
  * (SIGNATURE_MISSING / SIGNATURE_INVALID), `created` within ±skew (SIGNATURE_EXPIRED), keyid
  * known (KEY_UNKNOWN), the ed25519 signature over the signature base (SIGNATURE_INVALID), the
@@ -350,7 +362,7 @@ export async function verifyRequest(
     ['content-digest', digest.header],
   ]);
   const base = signatureBase(values, parsed.components, parsed.params);
-  if (!verify(null, Buffer.from(base), keyObject, parsed.signature)) {
+  if (!(await verifyAsync(Buffer.from(base), keyObject, parsed.signature))) {
     throw credexError('SIGNATURE_INVALID', `the signature does not verify with the request key of ${parsed.keyId}`, { keyId: parsed.keyId });
   }
   const actual = createHash('sha256').update(req.body).digest();

@@ -78,7 +78,7 @@ describe('createAccessRegistrar', () => {
     const ledger = new RecordingLedger();
     let release = (): void => undefined;
     ledger.gate = new Promise<void>((r) => { release = r; });
-    const registrar = createAccessRegistrar(ledger, { windowMs: 1, maxInFlight: 3 });
+    const registrar = createAccessRegistrar(ledger, { windowMs: 1, maxInFlight: 3, minGroupWhileBusy: 1 });
     const until = async (cond: () => boolean): Promise<void> => {
       while (!cond()) await new Promise((r) => setTimeout(r, 1));
     };
@@ -93,6 +93,34 @@ describe('createAccessRegistrar', () => {
     release();
     await Promise.all([first, ...later]);
     expect(ledger.started).toEqual([['p1'], ['q1'], ['p2']]);
+  });
+
+  it('while a transaction is in flight, a further one starts only once minGroupWhileBusy accesses wait; fewer wait for it to commit', async () => {
+    const ledger = new RecordingLedger();
+    let release = (): void => undefined;
+    ledger.gate = new Promise<void>((r) => { release = r; });
+    const registrar = createAccessRegistrar(ledger, { windowMs: 1, maxInFlight: 4, minGroupWhileBusy: 3 });
+    const until = async (cond: () => boolean): Promise<void> => {
+      while (!cond()) await new Promise((r) => setTimeout(r, 1));
+    };
+    const first = registrar.register(access('w1', 'A'));
+    await until(() => ledger.inFlight === 1);
+    // Two accesses under other consents: fewer than 3, so no second transaction yet.
+    const two = [registrar.register(access('w2', 'B')), registrar.register(access('w3', 'C'))];
+    await new Promise((r) => setTimeout(r, 10));
+    expect(ledger.started).toEqual([['w1']]);
+    // A third makes the group worth a transaction of its own, though w1 has not committed.
+    const third = registrar.register(access('w4', 'D'));
+    await until(() => ledger.inFlight === 2);
+    expect(ledger.started).toEqual([['w1'], ['w2', 'w3', 'w4']]);
+    // One more waits, then goes once the transactions in flight commit.
+    const last = registrar.register(access('w5', 'E'));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(ledger.started).toHaveLength(2);
+    ledger.gate = undefined;
+    release();
+    await Promise.all([first, ...two, third, last]);
+    expect(ledger.started).toEqual([['w1'], ['w2', 'w3', 'w4'], ['w5']]);
   });
 
   it('splits at maxGroup', async () => {
