@@ -1,14 +1,15 @@
 /**
  * What the node-sim benches' client processes share: fabric-gateway connections whose signing
- * is done by node:crypto (so the clients' own signing weighs little on node-sim's figures),
+ * is done by node:crypto (the gateway's own fabricSigner) (so the clients' own signing weighs little on node-sim's figures),
  * credex statement signing, and CPU time read from /proc.
  */
 import { createPrivateKey, sign as signWithNode } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { connect, hash, type Gateway } from '@hyperledger/fabric-gateway';
+import { connect, type Gateway } from '@hyperledger/fabric-gateway';
 import { b64u, ed25519PrivateKeyObject, signed as signedBy, statementBytes, type KeyPairB64u, type Signed, type StatementKind } from '@credex/core';
 import type { SimOrg } from '@credex/node-sim';
+import { fabricSigner } from '../../gateway/src/ledger/signer';
 
 export const signed = <T>(kind: StatementKind, statement: T, key: KeyPairB64u): Signed<T> => signedBy(kind, statement, key.secretKey);
 export const json = (v: unknown): string => JSON.stringify(v);
@@ -22,33 +23,6 @@ export function nodeSigner(key: KeyPairB64u): (kind: StatementKind, statement: u
   return (kind, statement) => b64u(signWithNode(null, statementBytes(kind, statement), privateKey));
 }
 
-/** P-256 order, for the low-S form Fabric requires. */
-const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-
-/**
- * An ECDSA P-256 signer for the fabric-gateway client made with node:crypto (OpenSSL), low-S
- * and DER like the client's own signer (which computes in JavaScript, ~10x slower). Used with
- * `hash.none`, so it gets the message itself and hashes it with SHA-256 as the client's would.
- */
-export function nodeEcdsaSigner(keyPem: string): (message: Uint8Array) => Promise<Uint8Array> {
-  const key = createPrivateKey(keyPem);
-  const int = (v: bigint): Buffer => {
-    let hex = v.toString(16);
-    if (hex.length % 2 === 1) hex = `0${hex}`;
-    const bytes = Buffer.from(hex, 'hex');
-    return (bytes[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes;
-  };
-  return (message) => {
-    const raw = signWithNode('sha256', message, { key, dsaEncoding: 'ieee-p1363' });
-    const r = BigInt(`0x${raw.subarray(0, 32).toString('hex')}`);
-    let s = BigInt(`0x${raw.subarray(32).toString('hex')}`);
-    if (s > P256_N >> 1n) s = P256_N - s;
-    const rb = int(r);
-    const sb = int(s);
-    return Promise.resolve(Buffer.concat([Buffer.from([0x30, rb.length + sb.length + 4, 0x02, rb.length]), rb, Buffer.from([0x02, sb.length]), sb]));
-  };
-}
-
 /** A fabric-gateway connection to `org`'s peer as its client identity, over TLS. */
 export function connectOrg(org: SimOrg): { gateway: Gateway; close: () => void } {
   const client = new grpc.Client(org.peerEndpoint, grpc.credentials.createSsl(Buffer.from(org.tlsCaCertPem)), {
@@ -58,8 +32,7 @@ export function connectOrg(org: SimOrg): { gateway: Gateway; close: () => void }
   const gateway = connect({
     client,
     identity: { mspId: org.mspId, credentials: Buffer.from(id.certPem) },
-    signer: nodeEcdsaSigner(id.keyPem),
-    hash: hash.none,
+    ...fabricSigner(createPrivateKey(id.keyPem)),
   });
   return {
     gateway,

@@ -9,11 +9,12 @@
  */
 import { createPrivateKey } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { CommitError, connect, signers } from '@hyperledger/fabric-gateway';
+import { CommitError, connect } from '@hyperledger/fabric-gateway';
 import type { Gateway, Network } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
 import type { LedgerConfig } from '../config';
 import { LedgerError, toLedgerError } from './errors';
+import { fabricSigner } from './signer';
 
 export { LedgerError } from './errors';
 
@@ -64,7 +65,7 @@ export function createLedgerClient(cfg: LedgerConfig & { mspId: string; deadline
   const gateway = connect({
     client: grpcClient,
     identity: { mspId: cfg.mspId, credentials: Buffer.from(cfg.certPem) },
-    signer: signers.newPrivateKeySigner(createPrivateKey(cfg.keyPem)),
+    ...fabricSigner(createPrivateKey(cfg.keyPem)),
     evaluateOptions: after(deadlines.evaluate),
     endorseOptions: after(deadlines.endorse),
     submitOptions: after(deadlines.submit),
