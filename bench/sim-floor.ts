@@ -27,22 +27,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import type { Contract } from '@hyperledger/fabric-gateway';
-import {
-  newBoxKeyPair,
-  newSalt,
-  newSigningKeyPair,
-  statementId,
-} from '@credex/core';
-import {
-  fixtureAccessRequest,
-  fixtureConsent,
-  fixtureEnterprise,
-  fixtureEntryDraft,
-  fixtureOrganization,
-  fixtureSealedBatch,
-} from '@credex/schemas';
 import { startSimNetwork, type SimOrg } from '@credex/node-sim';
-import { childrenCpuMs, connectOrg, cpuMsOf, json, nodeSigner, signed } from './support/sim-clients';
+import { childrenCpuMs, connectOrg, cpuMsOf, setUpAccessWorld } from './support/sim-clients';
 
 const { values } = parseArgs({
   options: {
@@ -222,31 +208,7 @@ async function simClientsMain(send: (m: FromChild) => void, next: () => Promise<
   const network = (m: string) => conns.get(m as (typeof ORGS)[number])!.gateway.getNetwork(start.channel);
   const cc = (m: string): Contract => network(m).getContract(start.chaincodeName);
   try {
-    const requestKeys = new Map(ORGS.map((m) => [m, newSigningKeyPair()]));
-    const subjectKey = newSigningKeyPair();
-    await Promise.all(
-      ORGS.map((m) =>
-        cc(m).submitTransaction(
-          'participants:RegisterOrganization',
-          json(fixtureOrganization(m, { requestKey: requestKeys.get(m)!.publicKey, boxKey: newBoxKeyPair().publicKey })),
-        ),
-      ),
-    );
-    await cc('GovMSP').submitTransaction('participants:RegisterEnterprise', json(fixtureEnterprise(subjectKey.publicKey)));
-    const entry = fixtureEntryDraft({ publisher: 'GovMSP', recordType: 'gov.admin-licence' });
-    await cc('GovMSP').submitTransaction('catalogue:CreateEntry', json(entry));
-    const { batch, leaves } = fixtureSealedBatch(entry, { count: 1, idPrefix: 'floor', batchId: 'floor-1' });
-    await cc('GovMSP').submitTransaction('anchors:AnchorBatch', json(batch));
-    const recordId = leaves[0]!.recordId;
-    const consents: string[] = [];
-    for (let i = 0; i < CONCURRENCY; i += 50) {
-      const group = Array.from({ length: Math.min(50, CONCURRENCY - i) }, () =>
-        signed('consent', fixtureConsent({ maxUses: 1_000_000, scope: { recordTypes: ['gov.admin-licence'] } }), subjectKey),
-      );
-      await Promise.all(group.map((c) => cc('BankMSP').submitTransaction('consents:CreateConsent', json(c))));
-      consents.push(...group.map((c) => statementId('consent', c.statement)));
-    }
-    const signRequest = nodeSigner(requestKeys.get('BankMSP')!);
+    const world = await setUpAccessWorld(cc, ORGS, CONCURRENCY, 'floor');
     const publisher = cc('GovMSP');
     const qscc = network('GovMSP').getContract('qscc');
 
@@ -258,10 +220,7 @@ async function simClientsMain(send: (m: FromChild) => void, next: () => Promise<
         return (await commit.getStatus()).successful;
       },
       'sim-submit-access': async (worker) => {
-        const consentId = consents[worker]!;
-        const request = fixtureAccessRequest(consentId, [recordId]);
-        const group = { accesses: [{ accessId: `acc-${newSalt()}`, consentId, recordIds: [recordId], request: { statement: request, signature: signRequest('access-request', request) } }] };
-        const commit = await publisher.submitAsync('access:RecordAccess', { arguments: [json(group)] });
+        const commit = await publisher.submitAsync('access:RecordAccess', { arguments: [world.accessGroup(world.consents[worker]!)] });
         return (await commit.getStatus()).successful;
       },
     };

@@ -19,22 +19,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Contract } from '@hyperledger/fabric-gateway';
-import {
-  newBoxKeyPair,
-  newSigningKeyPair,
-  signStatement,
-  statementId,
-} from '@credex/core';
-import {
-  fixtureAccessRequest,
-  fixtureEntryDraft,
-  fixtureConsent,
-  fixtureEnterprise,
-  fixtureOrganization,
-  fixtureSealedBatch,
-} from '@credex/schemas';
 import { startSimNetwork, type SimOrg } from '@credex/node-sim';
-import { childrenCpuMs, connectOrg, cpuMsOf, json, nodeSigner, signed } from './support/sim-clients';
+import { childrenCpuMs, connectOrg, cpuMsOf, setUpAccessWorld } from './support/sim-clients';
 
 const { values } = parseArgs({
   options: {
@@ -83,39 +69,9 @@ async function clientsMain(): Promise<void> {
   const orgs = new Map(start.orgs.map((o) => [o.mspId, o]));
   const conns = new Map(ORGS.map((m) => [m, connectOrg(orgs.get(m)!)]));
   const cc = (m: string): Contract => conns.get(m as (typeof ORGS)[number])!.gateway.getNetwork(start.channel).getContract(start.chaincodeName);
-  const requestKeys = new Map(ORGS.map((m) => [m, newSigningKeyPair()]));
-  const subjectKey = newSigningKeyPair();
   try {
-    await Promise.all(
-      ORGS.map((m) =>
-        cc(m).submitTransaction(
-          'participants:RegisterOrganization',
-          json(fixtureOrganization(m, { requestKey: requestKeys.get(m)!.publicKey, boxKey: newBoxKeyPair().publicKey })),
-        ),
-      ),
-    );
-    await cc('GovMSP').submitTransaction('participants:RegisterEnterprise', json(fixtureEnterprise(subjectKey.publicKey)));
-    const entry = fixtureEntryDraft({ publisher: 'GovMSP', recordType: 'gov.admin-licence' });
-    await cc('GovMSP').submitTransaction('catalogue:CreateEntry', json(entry));
-    const { batch, leaves } = fixtureSealedBatch(entry, { count: 1, idPrefix: 'bench', batchId: 'bench-1' });
-    await cc('GovMSP').submitTransaction('anchors:AnchorBatch', json(batch));
-    const ref = leaves[0]!.ref;
-    const recordId = ref.recordId;
-
-    const maxLevel = Math.max(...LEVELS);
-    const consents: string[] = [];
-    for (let i = 0; i < maxLevel; i += 50) {
-      const batch = Array.from({ length: Math.min(50, maxLevel - i) }, () => signed('consent', fixtureConsent({ maxUses: 1_000_000, scope: { recordTypes: ['gov.admin-licence'] } }), subjectKey));
-      await Promise.all(batch.map((c) => cc('BankMSP').submitTransaction('consents:CreateConsent', json(c))));
-      consents.push(...batch.map((c) => statementId('consent', c.statement)));
-    }
-
+    const world = await setUpAccessWorld(cc, ORGS, Math.max(...LEVELS), 'bench');
     const publisher = cc('GovMSP');
-    const signRequest = nodeSigner(requestKeys.get('BankMSP')!);
-    const probe = fixtureAccessRequest('probe', ['probe']);
-    if (signRequest('access-request', probe) !== signStatement('access-request', probe, requestKeys.get('BankMSP')!.secretKey)) {
-      throw new Error('node:crypto and tweetnacl ed25519 signatures differ');
-    }
     send({ type: 'ready' });
     for (;;) {
       const m = await new Promise<ToClients>((resolve) => process.once('message', resolve));
@@ -129,13 +85,12 @@ async function clientsMain(): Promise<void> {
       const started = performance.now();
       await Promise.all(
         Array.from({ length: concurrency }, async (_, w) => {
-          const consentId = consents[w]!;
+          const consentId = world.consents[w]!;
           while (performance.now() < until) {
-            const request = fixtureAccessRequest(consentId, [recordId]);
-            const group = { accesses: [{ accessId: statementId('access-request', request), consentId, recordIds: [recordId], records: [ref], request: { statement: request, signature: signRequest('access-request', request) } }] };
+            const group = world.accessGroup(consentId);
             const t = performance.now();
             try {
-              const commit = await publisher.submitAsync('access:RecordAccess', { arguments: [json(group)] });
+              const commit = await publisher.submitAsync('access:RecordAccess', { arguments: [group] });
               const s = performance.now() - t;
               const status = await commit.getStatus();
               if (status.successful) {
