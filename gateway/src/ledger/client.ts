@@ -1,5 +1,6 @@
 /**
- * The gateway's ledger client — the only module that uses `@hyperledger/fabric-gateway`.
+ * The gateway's ledger client — with its signer (./signer), the only module that uses
+ * `@hyperledger/fabric-gateway`.
  *
  * It talks to a Fabric peer's Gateway service (node-sim or a real peer: configuration only)
  * over gRPC with TLS, as the organization's client identity. Every call has a deadline; a
