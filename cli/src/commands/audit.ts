@@ -85,15 +85,7 @@ async function checkLedgerDirectly(configFile: string, onBlock: (n: number, heig
     throw new CliError('EXCHANGE_UNREACHABLE', `cannot connect to the ledger: ${(e as Error).message}`, EXIT.UNREACHABLE);
   }
   try {
-    const info = await client.chainInfo();
-    const check = await gateway.verifyBlockChain(info.height, (n) => {
-      onBlock(n, info.height);
-      return client.block(n);
-    });
-    if (check.ok && check.currentBlockHash !== info.currentBlockHash) {
-      return { ok: false, height: info.height, blockNumber: info.height - 1, reason: 'the peer\'s current block hash is not the hash of its last block' };
-    }
-    return check;
+    return await gateway.checkLedger(client, onBlock);
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     if (code === 'LEDGER_UNAVAILABLE' || code === 'LEDGER_TIMEOUT') throw new CliError(code, (e as Error).message, EXIT.UNREACHABLE);

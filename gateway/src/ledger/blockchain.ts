@@ -49,3 +49,28 @@ export async function verifyBlockChain(height: number, getBlock: (n: number) => 
   if (!result.ok) return { ok: false, height, blockNumber: result.blockNumber, reason: `block ${result.blockNumber}: ${result.reason}` };
   return { ok: true, height, currentBlockHash: result.lastHeaderHash === undefined ? '' : Buffer.from(result.lastHeaderHash).toString('hex') };
 }
+
+/** A ledger check as an auditor reads it: the chain check and the peer's own current block hash. */
+export type LedgerCheck = ChainCheck & { peerCurrentBlockHash: string };
+
+/**
+ * The auditor's ledger check through a peer: its height and current block hash (qscc
+ * GetChainInfo), the hash chain of every block up to that height, and that the peer's current
+ * block hash is the hash of its last block.
+ *
+ * @param onBlock - called before block n is read (progress)
+ */
+export async function checkLedger(
+  ledger: { chainInfo(): Promise<{ height: number; currentBlockHash: string }>; block(n: number): Promise<Uint8Array> },
+  onBlock?: (n: number, height: number) => void,
+): Promise<LedgerCheck> {
+  const info = await ledger.chainInfo();
+  const check = await verifyBlockChain(info.height, (n) => {
+    onBlock?.(n, info.height);
+    return ledger.block(n);
+  });
+  if (check.ok && check.currentBlockHash !== info.currentBlockHash) {
+    return { ok: false, height: info.height, blockNumber: info.height - 1, reason: 'the peer\'s current block hash is not the hash of its last block', peerCurrentBlockHash: info.currentBlockHash };
+  }
+  return { ...check, peerCurrentBlockHash: info.currentBlockHash };
+}

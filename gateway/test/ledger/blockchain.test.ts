@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { common } from '@hyperledger/fabric-protos';
-import { blockDataHash, blockHeaderHash, verifyBlockChain } from '../../src/ledger/blockchain';
+import { blockDataHash, blockHeaderHash, checkLedger, verifyBlockChain } from '../../src/ledger/blockchain';
 
 function chain(n: number): Uint8Array[] {
   const blocks: Uint8Array[] = [];
@@ -57,5 +57,33 @@ describe('verifyBlockChain', () => {
     block.getHeader()!.setDataHash(blockDataHash(data));
     blocks[1] = block.serializeBinary();
     expect(await verifyBlockChain(4, get(blocks))).toMatchObject({ ok: false, blockNumber: 2, reason: expect.stringContaining('previous hash') as string });
+  });
+});
+
+describe('checkLedger', () => {
+  const peer = (blocks: Uint8Array[], currentBlockHash: string) => ({
+    chainInfo: () => Promise.resolve({ height: blocks.length, currentBlockHash }),
+    block: get(blocks),
+  });
+
+  it('checks every block up to the peer\'s height, reporting progress, and agrees with the peer\'s current hash', async () => {
+    const blocks = chain(12);
+    const expected = await verifyBlockChain(blocks.length, get(blocks));
+    const hash = expected.ok ? expected.currentBlockHash : '';
+    const seen: number[] = [];
+    const check = await checkLedger(peer(blocks, hash), (n, height) => {
+      expect(height).toBe(12);
+      seen.push(n);
+    });
+    expect(check).toEqual({ ok: true, height: 12, currentBlockHash: hash, peerCurrentBlockHash: hash });
+    expect(seen).toEqual([...Array(12).keys()]);
+  });
+
+  it('fails when the peer\'s current block hash is not the hash of its last block, and when the chain breaks', async () => {
+    const blocks = chain(5);
+    expect(await checkLedger(peer(blocks, 'ab'.repeat(32)))).toMatchObject({ ok: false, blockNumber: 4, peerCurrentBlockHash: 'ab'.repeat(32), reason: expect.stringContaining('current block hash') as string });
+    const broken = [...blocks];
+    broken[2] = blocks[3]!;
+    expect(await checkLedger(peer(broken, ''))).toMatchObject({ ok: false, blockNumber: 2 });
   });
 });

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { canonicalize, credexError, normalizeUscc, verifyInclusion } from '@credex/core';
 import type { LedgerAccess as AccessState, LedgerBatch as BatchState, LedgerRecord as RecordState } from '@credex/schemas';
-import { verifyBlockChain } from '../../ledger/blockchain';
+import { checkLedger } from '../../ledger/blockchain';
 import { errorResponses, idParam, ledgerObject, staffSecurity } from '../schemas';
 
 
@@ -95,14 +95,7 @@ export default function auditRoutes(app: FastifyInstance): Promise<void> {
         ...errorResponses,
       },
     },
-  }, async () => {
-    const info = await app.ledger.chainInfo();
-    const check = await verifyBlockChain(info.height, (n) => app.ledger.block(n));
-    if (check.ok && check.currentBlockHash !== info.currentBlockHash) {
-      return { ok: false, height: info.height, blockNumber: info.height - 1, reason: 'the peer\'s current block hash is not the hash of its last block', peerCurrentBlockHash: info.currentBlockHash };
-    }
-    return { ...check, peerCurrentBlockHash: info.currentBlockHash };
-  });
+  }, () => checkLedger(app.ledger));
 
   app.get<{ Querystring: { period: string } }>('/fees', {
     schema: {
