@@ -1,21 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { sha256Hex, statementId } from '@credex/core';
 import { fixtureObjection, fixtureObjectionResolution, type LedgerRecord as RecordState, type RecordRef } from '@credex/schemas';
+import type { ObjectionState } from '../../src/contracts/objections';
 import { json, signed, standardWorld, OTHER, SUBJECT, type World } from '../support/world';
-
-interface ObjectionState {
-  objectionId: string;
-  subject: string;
-  recordId: string;
-  batchId: string;
-  index: number;
-  leafHash: string;
-  publisher: string;
-  status: string;
-  filedAt: string;
-  deadline: string;
-  resolution?: { outcome: string; reason: string; supersededBy?: string; resolvedAt: string };
-}
 
 async function file(world: World, ref: RecordRef, overrides = {}): Promise<ObjectionState> {
   const objection = signed('objection', fixtureObjection(ref.recordId, overrides), world.enterpriseKey(SUBJECT));
