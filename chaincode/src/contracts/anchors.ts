@@ -3,7 +3,7 @@ import { MAX_BULK_ARGUMENT_BYTES, encode, exists, getJson, parseArgument, parseI
 import { CredexContract } from '../contract';
 import { fail } from '../errors';
 import { keys } from '../keys';
-import { checkInclusion, loadEntry, newRecordCache, resolveRecord, saveRecord, withStatus, type BatchState, type RecordState } from '../state';
+import { anchoredRecord, checkInclusion, loadEntry, newRecordCache, resolveRecord, saveRecord, withStatus, type BatchState, type RecordState } from '../state';
 import { callerMspId, ledgerTime } from '../tx';
 
 /**
@@ -69,19 +69,7 @@ export class AnchorsContract extends CredexContract {
       const old = changed.get(oldKey) ?? resolved;
       checkSupersedable(old, record.recordId, entry.subject, publisher);
       changed.set(oldKey, { ...withStatus(old, 'superseded', now, txId), supersededBy: record.recordId });
-      changed.set(keys.record(ctx.stub, stored.batchId, record.recordId), {
-        recordId: record.recordId,
-        batchId: stored.batchId,
-        index: record.index,
-        leafHash: record.leafHash,
-        publisher,
-        subject: entry.subject,
-        recordType: entry.recordType,
-        catalogueEntryId: entry.entryId,
-        status: 'active',
-        supersedes: old.recordId,
-        history: [{ status: 'active', at: now, txId }],
-      });
+      changed.set(keys.record(ctx.stub, stored.batchId, record.recordId), { ...anchoredRecord(stored, record), supersedes: old.recordId });
     }
     for (const record of [...changed.values()].sort(byBatchAndRecord)) {
       await saveRecord(ctx, record, cache);
