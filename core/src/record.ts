@@ -91,8 +91,11 @@ function leafHashOf(header: RecordHeader, fieldDigests: Record<string, string>, 
   // The usual header and digests are flat objects of strings, written without the general
   // serializer; anything else takes canonicalize, which writes the same text or throws.
   const digestsText = flatStringObjectText(fieldDigests, digestsAreHex);
-  const headerText = digestsText === undefined ? undefined : flatStringObjectText(header, false);
-  const text = headerText === undefined ? canonicalize({ header, fieldDigests }) : `{"fieldDigests":${digestsText ?? ''},"header":${headerText}}`;
+  const headerText = flatStringObjectText(header, false);
+  const text =
+    digestsText !== undefined && headerText !== undefined
+      ? `{"fieldDigests":${digestsText},"header":${headerText}}`
+      : canonicalize({ header, fieldDigests });
   // U+0000 is the single UTF-8 byte 0x00, so the prefix can ride in the string.
   return sha256HexOf(`\u0000${text}`);
 }
