@@ -3,8 +3,10 @@ import { fail } from './errors';
 
 /**
  * Every ledger key of the chaincode is built here, so no two contracts can collide and the
- * layout reads in one place. Primary objects are `type [id]`; indexes are `type~by [value, id]`
- * composite keys whose value is a one-byte marker and whose last attribute is the object's id.
+ * layout reads in one place. Primary objects are `type [id]` (a record's status key is
+ * `record [batchId, recordId]`); most indexes are `type~by [value, id]` composite keys whose
+ * value is a one-byte marker and whose last attribute is the object's id. Two hold a JSON list
+ * instead: the access register's per-transaction indexes and a batch's record status list.
  */
 type Stub = Context['stub'];
 
