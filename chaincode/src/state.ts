@@ -151,15 +151,21 @@ export function anchoredRecord(batch: BatchState, leaf: Pick<RecordRef, 'recordI
 }
 
 /**
- * Writes a record's status key, and its batch's status list when the record is new to it: the
- * only way a status key is written, so the list always names every record that has one.
+ * Writes records' status keys, and once each the status list of every batch that gains a record:
+ * the only way a status key is written, so a list always names every record that has one.
  */
-export async function saveRecord(ctx: Context, record: RecordState, cache: RecordCache): Promise<void> {
-  await putJson(ctx, keys.record(ctx.stub, record.batchId, record.recordId), record);
-  const listed = await statusList(ctx, record.batchId, cache);
-  if (!listed.has(record.recordId)) {
-    listed.add(record.recordId);
-    await putJson(ctx, keys.recordStatusList(ctx.stub, record.batchId), [...listed].sort());
+export async function saveRecords(ctx: Context, records: readonly RecordState[], cache: RecordCache): Promise<void> {
+  const grown = new Map<string, Set<string>>();
+  for (const record of records) {
+    await putJson(ctx, keys.record(ctx.stub, record.batchId, record.recordId), record);
+    const listed = await statusList(ctx, record.batchId, cache);
+    if (!listed.has(record.recordId)) {
+      listed.add(record.recordId);
+      grown.set(record.batchId, listed);
+    }
+  }
+  for (const [batchId, listed] of grown) {
+    await putJson(ctx, keys.recordStatusList(ctx.stub, batchId), [...listed].sort());
   }
 }
 

@@ -3,7 +3,7 @@ import { MAX_BULK_ARGUMENT_BYTES, encode, exists, getJson, parseArgument, parseI
 import { CredexContract } from '../contract';
 import { fail } from '../errors';
 import { keys } from '../keys';
-import { anchoredRecord, checkInclusion, loadEntry, newRecordCache, resolveRecord, saveRecord, withStatus, type BatchState, type RecordState } from '../state';
+import { anchoredRecord, checkInclusion, loadEntry, newRecordCache, resolveRecord, saveRecords, withStatus, type BatchState, type RecordState } from '../state';
 import { callerMspId, ledgerTime } from '../tx';
 
 /**
@@ -71,9 +71,7 @@ export class AnchorsContract extends CredexContract {
       changed.set(oldKey, { ...withStatus(old, 'superseded', now, txId), supersededBy: record.recordId });
       changed.set(keys.record(ctx.stub, stored.batchId, record.recordId), { ...anchoredRecord(stored, record), supersedes: old.recordId });
     }
-    for (const record of [...changed.values()].sort(byBatchAndRecord)) {
-      await saveRecord(ctx, record, cache);
-    }
+    await saveRecords(ctx, [...changed.values()].sort(byBatchAndRecord), cache);
     await putJson(ctx, batchKey, stored);
     return encode(stored);
   }
@@ -103,7 +101,7 @@ export class AnchorsContract extends CredexContract {
       fail('RECORD_WITHDRAWN', `record ${record.recordId} is already withdrawn`);
     }
     const withdrawn = withStatus(record, 'withdrawn', ledgerTime(ctx).iso, ctx.stub.getTxID());
-    await saveRecord(ctx, withdrawn, cache);
+    await saveRecords(ctx, [withdrawn], cache);
     return encode(withdrawn);
   }
 }

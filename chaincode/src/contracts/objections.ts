@@ -6,7 +6,7 @@ import { CredexContract } from '../contract';
 import { fail } from '../errors';
 import { idOfIndexKey, keys, type KeyPrefix } from '../keys';
 import { acceptEnterpriseStatement } from '../signatures';
-import { newRecordCache, resolveRecord, saveRecord, withStatus, type RecordState } from '../state';
+import { newRecordCache, resolveRecord, saveRecords, withStatus, type RecordState } from '../state';
 import { callerMspId, ledgerTime } from '../tx';
 
 /** The publisher must answer an objection within 20 days of its filing. */
@@ -93,7 +93,7 @@ export class ObjectionsContract extends CredexContract {
     await putIndex(ctx, keys.objectionBySubject(ctx.stub, stored.subject, objectionId));
     await putIndex(ctx, keys.objectionByPublisher(ctx.stub, stored.publisher, objectionId));
     await putIndex(ctx, keys.openObjection(ctx.stub, stored.deadline, objectionId));
-    await saveRecord(ctx, withStatus(record, 'disputed', now.iso, txId), cache);
+    await saveRecords(ctx, [withStatus(record, 'disputed', now.iso, txId)], cache);
     emit(ctx, OBJECTION_FILED_EVENT, stored);
     return encode(stored);
   }
@@ -120,7 +120,7 @@ export class ObjectionsContract extends CredexContract {
     if (resolution.outcome === 'corrected') {
       checkCorrected(record, resolution.supersededBy);
     } else if (record.status === 'disputed') {
-      await saveRecord(ctx, withStatus(record, 'active', now, txId), newRecordCache());
+      await saveRecords(ctx, [withStatus(record, 'active', now, txId)], newRecordCache());
     }
     const resolved: ObjectionState = {
       ...objection,
