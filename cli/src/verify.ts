@@ -28,15 +28,21 @@ export interface Check { name: string; ok: boolean; detail?: string }
 /** The verification of one record file. */
 export interface Verification { recordId: string; ok: boolean; status?: string; checks: Check[] }
 
-/** The leaf a saved record's header and fields hash to; undefined when a field is malformed. */
-export function savedLeaf(saved: SavedRecord): string | undefined {
+// The leaf a saved record's header and fields hash to, or why there is none.
+function leafOf(saved: SavedRecord): { leaf: string } | { error: string } {
   try {
     const digests: Record<string, string> = {};
     for (const [name, f] of Object.entries(saved.record.fields)) digests[name] = 'digest' in f ? f.digest : fieldDigest(name, f.value, f.salt);
-    return leafHash(saved.record.header, digests);
-  } catch {
-    return undefined;
+    return { leaf: leafHash(saved.record.header, digests) };
+  } catch (e) {
+    return { error: (e as Error).message };
   }
+}
+
+/** The leaf a saved record's header and fields hash to; undefined when a field is malformed. */
+export function savedLeaf(saved: SavedRecord): string | undefined {
+  const r = leafOf(saved);
+  return 'leaf' in r ? r.leaf : undefined;
 }
 
 /** Verifies a saved record against the ledger's view of it; never throws. */
@@ -47,17 +53,10 @@ export function verifySaved(saved: SavedRecord, chain: ChainView): Verification 
   };
   const header = saved.record.header;
   const recordId = typeof header.recordId === 'string' ? header.recordId : '';
-  let leaf: string | undefined;
-  try {
-    const digests: Record<string, string> = {};
-    for (const [name, f] of Object.entries(saved.record.fields)) {
-      digests[name] = 'digest' in f ? f.digest : fieldDigest(name, f.value, f.salt);
-    }
-    leaf = leafHash(header, digests);
-    check('fieldDigests', true);
-  } catch (e) {
-    check('fieldDigests', false, (e as Error).message);
-  }
+  const computed = leafOf(saved);
+  const leaf = 'leaf' in computed ? computed.leaf : undefined;
+  if ('leaf' in computed) check('fieldDigests', true);
+  else check('fieldDigests', false, computed.error);
   const onChain = chain.record;
   const batch = chain.batch;
   if (onChain === undefined) check('anchor', false, `the ledger has no record ${recordId}`);
