@@ -357,7 +357,11 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
         placed.set(r.sealed.header.recordId, toPublished(r, size));
       }
     }
-    return ids.map((id) => placed.get(id) ?? (() => { throw credexError('RECORD_LOST', `record ${id} vanished while publishing`); })());
+    return ids.map((id) => {
+      const p = placed.get(id);
+      if (p === undefined) throw credexError('RECORD_LOST', `record ${id} vanished while publishing`);
+      return p;
+    });
   }
 
   async function replayOutbox(log: FastifyBaseLogger): Promise<number> {
