@@ -7,12 +7,12 @@
 import { randomBytes, sign } from 'node:crypto';
 import { b64u, credexError, isCredexError, statementBytes } from '@credex/core';
 import type { DisclosedRecord, Signed } from '@credex/core';
+import { validate } from '@credex/schemas';
 import type { AccessRequest, CatalogueEntry, OrganizationProfile } from '@credex/schemas';
 import type { LedgerClient } from '../ledger/client';
 import type { Registry } from '../services/registry';
 import { openJson } from './box';
 import { ed25519PrivateKey, signRequest } from './httpsig';
-import { validate } from '@credex/schemas';
 import type { ConsentOnChain, ExchangeFetchResponse, ExchangePayload, ExchangeRecordsResponse, NotServed, RecordRef, ServedRecord } from './types';
 import { ledgerAnchorSource, verifyServedRecords, type AnchorSource, type CheckName, type VerificationReport } from './verify';
 
