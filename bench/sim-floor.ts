@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import type { Contract } from '@hyperledger/fabric-gateway';
 import { startSimNetwork, type SimOrg } from '@credex/node-sim';
-import { childrenCpuMs, connectOrg, cpuMsOf, setUpAccessWorld } from './support/sim-clients';
+import { childrenCpuMs, connectOrg, cpuMsOf, percentile, setUpAccessWorld } from './support/sim-clients';
 
 const { values } = parseArgs({
   options: {
@@ -191,11 +191,6 @@ async function streamLoad(client: grpc.Client): Promise<{ count: number; failed:
 
 // ---------------------------------------------------------------------------------------------
 // node-sim through the fabric-gateway client (as bench/sim-submit.ts does).
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 
 const round = (v: number, digits = 2): number => Math.round(v * 10 ** digits) / 10 ** digits;
 

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Contract } from '@hyperledger/fabric-gateway';
 import { startSimNetwork, type SimOrg } from '@credex/node-sim';
-import { childrenCpuMs, connectOrg, cpuMsOf, setUpAccessWorld } from './support/sim-clients';
+import { childrenCpuMs, connectOrg, cpuMsOf, percentile, setUpAccessWorld } from './support/sim-clients';
 
 const { values } = parseArgs({
   options: {
@@ -41,11 +41,6 @@ function cpuSnapshot(exclude: number | undefined): { main: number; chaincodes: n
   const main = cpuMsOf(process.pid);
   if (main === undefined) return undefined;
   return { main, chaincodes: childrenCpuMs(exclude), clients: exclude === undefined ? 0 : (cpuMsOf(exclude) ?? 0) };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
 /** Messages between the bench (node-sim's process) and its clients' process. */

@@ -1,7 +1,8 @@
 /**
- * What the node-sim benches' client processes share: fabric-gateway connections whose signing
- * is done by node:crypto (the gateway's own fabricSigner) (so the clients' own signing weighs little on node-sim's figures),
- * credex statement signing, and CPU time read from /proc.
+ * What the node-sim benches' client processes share: fabric-gateway connections signing with
+ * node:crypto (the gateway's own fabricSigner, so the clients' signing weighs little on
+ * node-sim's figures), credex statement signing, the access world, CPU time read from /proc
+ * and latency percentiles.
  */
 import { createPrivateKey, sign as signWithNode } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -71,6 +72,12 @@ export function childrenCpuMs(exclude: number | undefined): number {
     }
   }
   return total;
+}
+
+/** The p-th percentile (nearest rank) of ascending `sorted`; NaN for none. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
 type FixtureOrg = Parameters<typeof fixtureOrganization>[0];
