@@ -358,16 +358,15 @@ function judge(
   else checks.push(PASSED.merklePath);
 
   // anchor: what the publisher says about the record's place is what the ledger anchored
-  if (record === undefined && batch === undefined) checks.push(failed('anchor', `the ledger has no record ${recordId}`));
-  else if (record === undefined && batch !== undefined) {
+  if (record === undefined) {
+    if (batch === undefined) checks.push(failed('anchor', `the ledger has no record ${recordId}`));
     // What can be checked without the record: the served batch, root, type and entry.
-    if (s.batchId !== batch.batchId) checks.push(failed('anchor', `served batch ${String(s.batchId)} is not the anchored batch ${batch.batchId}`));
+    else if (s.batchId !== batch.batchId) checks.push(failed('anchor', `served batch ${String(s.batchId)} is not the anchored batch ${batch.batchId}`));
     else if (s.root !== batch.root) checks.push(failed('anchor', `served root ${String(s.root)} is not the anchored root ${batch.root}`));
     else if (header?.recordType !== batch.recordType || header.catalogueEntryId !== batch.catalogueEntryId) {
       checks.push(failed('anchor', `record type or catalogue entry differ from the batch's ${batch.recordType} / ${batch.catalogueEntryId}`));
     } else checks.push(PASSED.anchor);
-  } else if (record === undefined) checks.push(failed('anchor', `the ledger has no record ${recordId}`));
-  else if (batch?.batchId !== record.batchId) checks.push(failed('anchor', `the ledger has no batch ${record.batchId}`));
+  } else if (batch?.batchId !== record.batchId) checks.push(failed('anchor', `the ledger has no batch ${record.batchId}`));
   else if (s.batchId !== record.batchId) checks.push(failed('anchor', `served batch ${String(s.batchId)} is not the anchored batch ${record.batchId}`));
   else if (s.index !== record.index) checks.push(failed('anchor', `served index ${String(s.index)} is not the anchored index ${record.index}`));
   else if (s.root !== batch.root) checks.push(failed('anchor', `served root ${String(s.root)} is not the anchored root ${batch.root}`));
