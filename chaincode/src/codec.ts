@@ -26,6 +26,11 @@ export function encode(value: unknown): string {
   return canonicalize(value);
 }
 
+/** Orders strings by UTF-16 code units, as `Array.prototype.sort` and RFC 8785 do: the same on every peer. */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Writes `value` as canonical JSON under `key`. */
 export async function putJson(ctx: Context, key: string, value: unknown): Promise<void> {
   await ctx.stub.putState(key, encoder.encode(encode(value)));

@@ -1,7 +1,7 @@
 import { Context, Info, Transaction } from 'fabric-contract-api';
 import { assertUscc, statementId, verifyStatement } from '@credex/core';
 import type { AccessGroup, AccessRequest, LedgerAccess, LedgerAccessResult } from '@credex/schemas';
-import { MAX_BULK_ARGUMENT_BYTES, encode, exists, getJson, listJson, parseArgument, parseId, putIndex, putJson } from '../codec';
+import { MAX_BULK_ARGUMENT_BYTES, compareStrings, encode, exists, getJson, listJson, parseArgument, parseId, putIndex, putJson } from '../codec';
 import { CredexContract } from '../contract';
 import { describeError, fail } from '../errors';
 import { keys, type KeyPrefix } from '../keys';
@@ -94,7 +94,7 @@ export class AccessContract extends CredexContract {
       total.fee += access.fee;
       totals.set(pair, total);
     }
-    const sorted = [...totals.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, total]) => total);
+    const sorted = [...totals.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([, total]) => total);
     return encode({ period: month, totals: sorted });
   }
 }
@@ -206,7 +206,7 @@ class RegistrationSession {
     if (request.consentId !== access.consentId || !sameSortedIds(recordIds, [...request.recordIds].sort())) {
       fail('REQUEST_MISMATCH', `access ${access.accessId} does not name the consent and records of its signed request`);
     }
-    const refs = [...access.records].sort((a, b) => compare(a.recordId, b.recordId));
+    const refs = [...access.records].sort((a, b) => compareStrings(a.recordId, b.recordId));
     if (!sameSortedIds(recordIds, refs.map((r) => r.recordId))) {
       fail('REQUEST_MISMATCH', `the record references of access ${access.accessId} do not name exactly its records`);
     }
@@ -332,8 +332,4 @@ function inScope(consent: ConsentState, record: RecordState): boolean {
 
 function sameSortedIds(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((id, i) => id === b[i]);
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,5 +1,5 @@
 import { Context, Info, Transaction } from 'fabric-contract-api';
-import { MAX_BULK_ARGUMENT_BYTES, encode, exists, getJson, parseArgument, parseId, putJson } from '../codec';
+import { MAX_BULK_ARGUMENT_BYTES, compareStrings, encode, exists, getJson, parseArgument, parseId, putJson } from '../codec';
 import { CredexContract } from '../contract';
 import { fail } from '../errors';
 import { keys } from '../keys';
@@ -120,9 +120,5 @@ function checkSupersedable(old: RecordState, by: string, subject: string, publis
 }
 
 function byBatchAndRecord(a: RecordState, b: RecordState): number {
-  return compare(a.batchId, b.batchId) || compare(a.recordId, b.recordId);
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  return compareStrings(a.batchId, b.batchId) || compareStrings(a.recordId, b.recordId);
 }
