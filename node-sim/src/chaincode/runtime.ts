@@ -40,8 +40,6 @@ export class ChaincodeRuntimeError extends Error {
 
 const MAX_MESSAGE_BYTES = 100 * 1024 * 1024; // Fabric peer's default
 
-type Stream = ChaincodeStream;
-
 interface TxContext {
   sim: TxSimulation;
   channelId: string;
@@ -59,7 +57,7 @@ class Runtime implements ChaincodeRuntime {
   private status: Status = 'new';
   private server: ChaincodeSupportServer | undefined;
   private launched: Launched | undefined;
-  private stream: Stream | undefined;
+  private stream: ChaincodeStream | undefined;
   private failure: ChaincodeRuntimeError | undefined;
   private startPromise: Promise<void> | undefined;
   private onRegistered: (() => void) | undefined;
@@ -86,7 +84,6 @@ class Runtime implements ChaincodeRuntime {
       { maxMessageBytes: MAX_MESSAGE_BYTES },
     );
     this.server = server;
-    const port = server.port;
     if (this.stopped()) {
       throw new ChaincodeRuntimeError('CHAINCODE_NOT_RUNNING', `chaincode ${this.ccid} on ${this.opts.peerName} was stopped while starting`, this.ctx());
     }
@@ -107,7 +104,7 @@ class Runtime implements ChaincodeRuntime {
       this.abortStart = reject;
       let launched: Launched;
       try {
-        launched = launchChaincode({ chaincodeDir: this.opts.chaincodeDir, peerAddress: `127.0.0.1:${String(port)}`, env });
+        launched = launchChaincode({ chaincodeDir: this.opts.chaincodeDir, peerAddress: `127.0.0.1:${String(server.port)}`, env });
       } catch (err) {
         reject(this.startError((err as Error).message));
         return;
@@ -169,7 +166,7 @@ class Runtime implements ChaincodeRuntime {
     return new ChaincodeRuntimeError('CHAINCODE_START_FAILED', full, this.ctx());
   }
 
-  private onRegister(call: Stream): void {
+  private onRegister(call: ChaincodeStream): void {
     let registered = false;
     call.on('data', (bytes: Buffer) => {
       let msg: ChaincodeMessage;
@@ -275,7 +272,7 @@ class Runtime implements ChaincodeRuntime {
     });
   }
 
-  private send(stream: Stream, msg: ChaincodeMessage): void {
+  private send(stream: ChaincodeStream, msg: ChaincodeMessage): void {
     // A reply to a chaincode that has gone has no one to read it; its executions fail elsewhere.
     if (stream.destroyed || stream.writableEnded) return;
     try {
@@ -285,7 +282,7 @@ class Runtime implements ChaincodeRuntime {
     }
   }
 
-  private onMessage(stream: Stream, msg: ChaincodeMessage): void {
+  private onMessage(stream: ChaincodeStream, msg: ChaincodeMessage): void {
     switch (msg.type) {
       case MsgType.COMPLETED:
       case MsgType.ERROR:
@@ -318,7 +315,7 @@ class Runtime implements ChaincodeRuntime {
     }
   }
 
-  private async answer(stream: Stream, msg: ChaincodeMessage): Promise<void> {
+  private async answer(stream: ChaincodeStream, msg: ChaincodeMessage): Promise<void> {
     let payload: Uint8Array;
     try {
       payload = await this.handle(msg);
