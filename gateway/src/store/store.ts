@@ -2,8 +2,9 @@
  * The gateway's off-chain store: LevelDB (`level`) with one sublevel per namespace.
  *
  * A publish is one atomic, synced batch across records (each with its content hash, for
- * idempotency), the subject index, the batch, its members and its outbox entry; anchoring is a second atomic batch
- * that marks the batch anchored and removes its outbox entry. A record is anchored exactly
+ * idempotency), the subject index, the batch, its tree, its members and its outbox entry;
+ * anchoring is a second atomic batch that marks the batch anchored and removes its outbox entry
+ * and members. A record is anchored exactly
  * when its batch is, so a record is never reported anchored before its batch's transaction
  * committed. A missing key reads as `undefined`.
  *
