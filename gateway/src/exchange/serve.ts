@@ -120,9 +120,9 @@ export function createExchangeServer(deps: ExchangeServeDeps): ExchangeServer {
       // covers the body's Content-Digest, so the body, the signed request within it included, is
       // exactly what `caller` sent; a bad signature inside it can only cost the caller its own
       // access, never another caller's, and nothing is served unless the ledger registered it.
-      // The caller's profile (for its box key) and the store read go at once.
       const accessId = statementId('access-request', request);
-      // The access names its records by RecordRef: only records this gateway holds anchored can be named.
+      // The access names its records by RecordRef: only records this gateway holds anchored can be
+      // named. The caller's profile (for its box key) and the store read go at once.
       const [org, stored] = await Promise.all([requester(caller), deps.store.getRecords(request.recordIds)]);
       const unknown = request.recordIds.filter((_, i) => stored[i]?.anchored !== true);
       if (unknown.length > 0) {
