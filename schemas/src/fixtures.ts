@@ -350,6 +350,11 @@ export function fixtureRecordRefs(batchId: string, leaves: readonly { recordId: 
   return { root: tree.root, refs };
 }
 
+/** A supersession of anchors:AnchorBatch: the new record `ref` names (proven against its batch's root, so no batch id) supersedes `supersedes`. */
+export function fixtureSupersession(ref: RecordRef, supersedes: RecordRef): NonNullable<AnchorBatch['supersessions']>[number] {
+  return { record: { recordId: ref.recordId, index: ref.index, leafHash: ref.leafHash, proof: ref.proof }, supersedes };
+}
+
 /** A leaf of an anchored batch: the record's id, leaf hash and reference (and the id of the record it supersedes). */
 export interface FixtureLeaf {
   recordId: string;
@@ -394,7 +399,7 @@ export function fixtureSealedBatch(
   });
   const supersessions = refs.flatMap((ref, i) => {
     const old = supersedes[i];
-    return old === undefined ? [] : [{ record: { recordId: ref.recordId, index: ref.index, leafHash: ref.leafHash, proof: ref.proof }, supersedes: old }];
+    return old === undefined ? [] : [fixtureSupersession(ref, old)];
   });
   return { batch: fixtureAnchorBatch(entry.entryId, root, count, { batchId, supersessions }), leaves };
 }

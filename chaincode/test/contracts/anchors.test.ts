@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { merkleRoot, sha256Hex } from '@credex/core';
-import { fixtureAnchorBatch, fixtureRecordRefs, validate, type AnchorBatch, type LedgerRecord as RecordState, type RecordRef } from '@credex/schemas';
+import { fixtureAnchorBatch, fixtureRecordRefs, fixtureSupersession, validate, type AnchorBatch, type LedgerRecord as RecordState, type RecordRef } from '@credex/schemas';
 import { json, OTHER, standardWorld, SUBJECT } from '../support/world';
 
 /** A batch of records with these leaf hashes (ids `${batchId}-r${i}`); record i supersedes `supersedes[i]` when given. */
@@ -8,16 +8,9 @@ function batchOf(entryId: string, leaves: string[], batchId = 'batch-x', superse
   const { root, refs } = fixtureRecordRefs(batchId, leaves.map((leafHash, i) => ({ recordId: `${batchId}-r${i}`, leafHash })));
   const supersessions = refs.flatMap((ref, i) => {
     const old = supersedes[i];
-    return old === undefined ? [] : [{ record: leafOf(ref), supersedes: old }];
+    return old === undefined ? [] : [fixtureSupersession(ref, old)];
   });
   return { batch: fixtureAnchorBatch(entryId, root, leaves.length, { batchId, supersessions }), refs };
-}
-
-type ProvenLeaf = NonNullable<AnchorBatch['supersessions']>[number]['record'];
-
-/** A reference without its batch id: a new record as a supersession names it. */
-function leafOf(ref: RecordRef): ProvenLeaf {
-  return { recordId: ref.recordId, index: ref.index, leafHash: ref.leafHash, proof: ref.proof };
 }
 
 describe('anchors', () => {
@@ -141,7 +134,7 @@ describe('anchors', () => {
     await world.cc.expectRejected('SUPERSESSION_INVALID', 'GovMSP', 'anchors:AnchorBatch', json(pair));
     // One new record listed twice.
     const { batch: one, refs: [fixed] } = batchOf(penalty.entryId, [sha256Hex('p3')], 'fix-4', [target]);
-    const twice = { ...one, supersessions: [...one.supersessions!, { record: leafOf(fixed!), supersedes: penalty.records[1]!.ref }] };
+    const twice = { ...one, supersessions: [...one.supersessions!, fixtureSupersession(fixed!, penalty.records[1]!.ref)] };
     await world.cc.expectRejected('SUPERSESSION_INVALID', 'GovMSP', 'anchors:AnchorBatch', json(twice));
   });
 
