@@ -4,7 +4,7 @@
  * signature failures (nothing registered), flipped bits (clear reports), revocation.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { b64u, newSigningKeyPair, signStatement } from '@credex/core';
+import { b64u, newSigningKeyPair, signed } from '@credex/core';
 import type { DisclosedRecord } from '@credex/core';
 import { fixtureEnterprises, fixtureRecord } from '@credex/schemas';
 import type { Consent, CreditRecord, RecordType } from '@credex/schemas';
@@ -322,7 +322,7 @@ describe('exchange between organizations over node-sim', () => {
       const revocation = { consentId: c, subject: X.uscc, nonce: b64u(randomBytes(16)) };
       const [fetches, revoked] = await Promise.all([
         Promise.all(Array.from({ length: 4 }, () => staff<FetchResult & { code?: string }>(bank, 'POST', '/v1/fetch', { consentId: c, publisher: 'GovMSP', recordIds: ['g-lic-X'] }))),
-        staff(bank, 'POST', '/v1/consents/revoke', { statement: revocation, signature: signStatement('revocation', revocation, X.keys.secretKey) }),
+        staff(bank, 'POST', '/v1/consents/revoke', signed('revocation', revocation, X.keys.secretKey)),
       ]);
       expect(revoked.status).toBe(200);
       const registered = (await accessesOf(w, X)).filter((a) => a.consentId === c);
@@ -345,7 +345,7 @@ describe('exchange between organizations over node-sim', () => {
     const c = await consent(X, { grantee: 'BankMSP', scope: { recordTypes: ['gov.admin-licence'] } });
     expect((await staff<FetchResult>(bank, 'POST', '/v1/fetch', { consentId: c, publisher: 'GovMSP' })).status).toBe(200);
     const revocation = { consentId: c, subject: X.uscc, nonce: b64u(randomBytes(16)) };
-    const revoked = await staff(bank, 'POST', '/v1/consents/revoke', { statement: revocation, signature: signStatement('revocation', revocation, X.keys.secretKey) });
+    const revoked = await staff(bank, 'POST', '/v1/consents/revoke', signed('revocation', revocation, X.keys.secretKey));
     expect(revoked.status).toBe(200);
     const before = await accessCount(w);
     const refused = await staff<{ code: string }>(bank, 'POST', '/v1/fetch', { consentId: c, publisher: 'GovMSP', recordIds: ['g-lic-X'] });

@@ -4,7 +4,7 @@
  * the auditor's access history and fee views.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newSigningKeyPair, signStatement, statementId } from '@credex/core';
+import { newSigningKeyPair, signed, statementId } from '@credex/core';
 import { fixtureConsent, fixtureEnterprises, fixtureObjection, fixtureRecord, fixtureRevocation } from '@credex/schemas';
 import type { PublishedRecord } from '@credex/gateway';
 import type { Harness, RunningGateway } from './gateway-harness';
@@ -50,11 +50,11 @@ describe('gateway staff routes over node-sim', () => {
 
   it('submits a signed consent, lists it, refuses a forged one, and revokes it', async () => {
     const statement = fixtureConsent({ subject: X.uscc, grantee: 'BankMSP' });
-    const forged = await call<{ code: string }>(bank.url, 'POST', '/v1/consents', { statement, signature: signStatement('consent', statement, newSigningKeyPair().secretKey) });
+    const forged = await call<{ code: string }>(bank.url, 'POST', '/v1/consents', signed('consent', statement, newSigningKeyPair().secretKey));
     expect(forged.status).toBe(401);
     expect(forged.body.code).toMatch(/^SIGNATURE_/);
 
-    const created = await call<{ consentId: string; consent: { status: string }; txId: string }>(bank.url, 'POST', '/v1/consents', { statement, signature: signStatement('consent', statement, enterpriseKey.secretKey) });
+    const created = await call<{ consentId: string; consent: { status: string }; txId: string }>(bank.url, 'POST', '/v1/consents', signed('consent', statement, enterpriseKey.secretKey));
     expect(created.status).toBe(201);
     expect(created.body.consentId).toBe(statementId('consent', statement));
     expect(created.body.consent.status).toBe('active');
@@ -67,7 +67,7 @@ describe('gateway staff routes over node-sim', () => {
     expect(neither.status).toBe(400);
 
     const revocation = fixtureRevocation(created.body.consentId, { subject: X.uscc });
-    const revoked = await call<{ consent: { status: string } }>(gov.url, 'POST', '/v1/consents/revoke', { statement: revocation, signature: signStatement('revocation', revocation, enterpriseKey.secretKey) });
+    const revoked = await call<{ consent: { status: string } }>(gov.url, 'POST', '/v1/consents/revoke', signed('revocation', revocation, enterpriseKey.secretKey));
     expect(revoked.status).toBe(200);
     expect(revoked.body.consent.status).toBe('revoked');
     const read = await call<{ status: string }>(gov.url, 'GET', `/v1/consents/${created.body.consentId}`);
@@ -76,7 +76,7 @@ describe('gateway staff routes over node-sim', () => {
 
   it('rejects a malformed consent with SCHEMA_INVALID and submits nothing', async () => {
     const statement = { ...fixtureConsent({ subject: X.uscc }), purpose: 'SPECULATION' };
-    const res = await call<{ code: string }>(bank.url, 'POST', '/v1/consents', { statement, signature: signStatement('consent', statement, enterpriseKey.secretKey) });
+    const res = await call<{ code: string }>(bank.url, 'POST', '/v1/consents', signed('consent', statement, enterpriseKey.secretKey));
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('SCHEMA_INVALID');
     const list = await call<{ consents: { statement: { purpose: string } }[] }>(gov.url, 'GET', `/v1/consents?subject=${X.uscc}`);
@@ -92,13 +92,13 @@ describe('gateway staff routes over node-sim', () => {
 
     // Filed through the bank's gateway, which does not hold the record: without its publisher it cannot name it to the ledger.
     const unnamed = fixtureObjection('obj-a', { subject: X.uscc });
-    const refused = await call<{ code: string }>(bank.url, 'POST', '/v1/objections', { statement: unnamed, signature: signStatement('objection', unnamed, enterpriseKey.secretKey) });
+    const refused = await call<{ code: string }>(bank.url, 'POST', '/v1/objections', signed('objection', unnamed, enterpriseKey.secretKey));
     expect(refused.status).toBe(400);
     expect(refused.body.code).toBe('RECORD_REF_REQUIRED');
     const file = async (recordId: string): Promise<string> => {
       const statement = fixtureObjection(recordId, { subject: X.uscc });
       // The bank's gateway asks GovMSP's (GET /v1/exchange/anchors/:recordId, signed) for the record's RecordRef.
-      const res = await call<{ objection: { objectionId: string; status: string } }>(bank.url, 'POST', '/v1/objections', { statement, signature: signStatement('objection', statement, enterpriseKey.secretKey), publisher: 'GovMSP' });
+      const res = await call<{ objection: { objectionId: string; status: string } }>(bank.url, 'POST', '/v1/objections', { ...signed('objection', statement, enterpriseKey.secretKey), publisher: 'GovMSP' });
       expect(res.status).toBe(201);
       expect(res.body.objection.status).toBe('open');
       return res.body.objection.objectionId;
@@ -167,20 +167,20 @@ describe('gateway staff routes over node-sim', () => {
 
   it('shows the enterprise its own access history when it signs the request with its key', async () => {
     const path = `/v1/subjects/${X.uscc}/accesses`;
-    const signed = (keyId: string, secretKey: string, p = path): Record<string, string> =>
+    const signedHeaders = (keyId: string, secretKey: string, p = path): Record<string, string> =>
       signRequest({ method: 'GET', url: p, body: new Uint8Array() }, { keyId, secretKey });
     const get = async (headers: Record<string, string>, p = path): Promise<{ status: number; body: { code?: string; accesses?: unknown[] } }> => {
       const res = await fetch(gov.url + p, { headers });
       return { status: res.status, body: (await res.json()) as { code?: string; accesses?: unknown[] } };
     };
-    const headers = signed(`enterprise:${X.uscc}`, enterpriseKey.secretKey);
+    const headers = signedHeaders(`enterprise:${X.uscc}`, enterpriseKey.secretKey);
     const ok = await get(headers);
     expect(ok.status).toBe(200);
     expect(ok.body.accesses).toEqual([]);
     expect(await get(headers)).toMatchObject({ status: 401, body: { code: 'NONCE_REPLAYED' } });
-    expect(await get(signed(`enterprise:${X.uscc}`, newSigningKeyPair().secretKey))).toMatchObject({ status: 401, body: { code: 'SIGNATURE_INVALID' } });
+    expect(await get(signedHeaders(`enterprise:${X.uscc}`, newSigningKeyPair().secretKey))).toMatchObject({ status: 401, body: { code: 'SIGNATURE_INVALID' } });
     const other = `/v1/subjects/${fixtureEnterprises.other.uscc}/accesses`;
-    expect(await get(signed(`enterprise:${X.uscc}`, enterpriseKey.secretKey, other), other)).toMatchObject({ status: 401, body: { code: 'KEY_UNKNOWN' } });
+    expect(await get(signedHeaders(`enterprise:${X.uscc}`, enterpriseKey.secretKey, other), other)).toMatchObject({ status: 401, body: { code: 'KEY_UNKNOWN' } });
     expect((await get({})).status).toBe(401);
   });
 
