@@ -16,7 +16,6 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +31,7 @@ import type { GatewayConfig } from '@credex/gateway';
 import { signAccessRequest } from '../gateway/src/exchange/client';
 import { signRequest } from '../gateway/src/exchange/httpsig';
 import { freePort } from '../scripts/host';
+import { cpuOfTree } from './support/proc-cpu';
 
 const { values } = parseArgs({
   options: {
@@ -161,33 +161,6 @@ function baselineMain(): Promise<void> {
       },
     };
   });
-}
-
-/** CPU ms (user + system) of `pid` and all its descendants (or of `pid` alone), from /proc (undefined elsewhere). */
-function cpuOfTree(pid: number | undefined, alone = false): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stats = new Map<number, { ppid: number; ms: number }>();
-    for (const d of readdirSync('/proc')) {
-      if (!/^\d+$/.test(d)) continue;
-      try {
-        const fields = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-        stats.set(Number(d), { ppid: Number(fields[1]), ms: (Number(fields[11]) + Number(fields[12])) * 10 });
-      } catch {
-        // the process ended meanwhile
-      }
-    }
-    let total = 0;
-    const todo = [pid];
-    while (todo.length > 0) {
-      const p = todo.pop() as number;
-      total += stats.get(p)?.ms ?? 0;
-      if (!alone) for (const [child, s] of stats) if (s.ppid === p) todo.push(child);
-    }
-    return total;
-  } catch {
-    return undefined;
-  }
 }
 
 async function staff(url: string, method: string, p: string, body: unknown): Promise<Record<string, unknown>> {

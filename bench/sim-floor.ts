@@ -28,7 +28,8 @@ import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import type { Contract } from '@hyperledger/fabric-gateway';
 import { startSimNetwork, type SimOrg } from '@credex/node-sim';
-import { childrenCpuMs, connectOrg, cpuMsOf, percentile, setUpAccessWorld } from './support/sim-clients';
+import { childrenCpuMs, cpuMsOf } from './support/proc-cpu';
+import { connectOrg, percentile, setUpAccessWorld } from './support/sim-clients';
 
 const { values } = parseArgs({
   options: {

@@ -20,7 +20,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Contract } from '@hyperledger/fabric-gateway';
 import { startSimNetwork, type SimOrg } from '@credex/node-sim';
-import { childrenCpuMs, connectOrg, cpuMsOf, percentile, setUpAccessWorld } from './support/sim-clients';
+import { childrenCpuMs, cpuMsOf } from './support/proc-cpu';
+import { connectOrg, percentile, setUpAccessWorld } from './support/sim-clients';
 
 const { values } = parseArgs({
   options: {

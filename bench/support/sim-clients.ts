@@ -1,11 +1,9 @@
 /**
  * What the node-sim benches' client processes share: fabric-gateway connections signing with
  * node:crypto (the gateway's own fabricSigner, so the clients' signing weighs little on
- * node-sim's figures), credex statement signing, the access world, CPU time read from /proc
- * and latency percentiles.
+ * node-sim's figures), credex statement signing, the access world and latency percentiles.
  */
 import { createPrivateKey, sign as signWithNode } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { connect, type Contract, type Gateway } from '@hyperledger/fabric-gateway';
 import { b64u, ed25519PrivateKeyObject, newBoxKeyPair, newSigningKeyPair, signed as signedBy, signStatement, statementBytes, statementId, type KeyPairB64u, type Signed, type StatementKind } from '@credex/core';
@@ -43,35 +41,6 @@ export function connectOrg(org: SimOrg): { gateway: Gateway; close: () => void }
       client.close();
     },
   };
-}
-
-/** Parent pid and CPU ms (user + system, all threads) of a process, from /proc; throws where there is none. */
-function procStat(pid: number | string): { ppid: number; ms: number } {
-  const fields = readFileSync(`/proc/${String(pid)}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return { ppid: Number(fields[1]), ms: (Number(fields[11]) + Number(fields[12])) * 10 };
-}
-
-/** CPU ms of a process from /proc (all its threads); undefined where there is no /proc. */
-export function cpuMsOf(pid: number | string): number | undefined {
-  try {
-    return procStat(pid).ms;
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPU ms of this process's children except `exclude` (e.g. the clients' process, leaving the chaincodes). */
-export function childrenCpuMs(exclude: number | undefined): number {
-  let total = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const t = procStat(pid);
-      if (t.ppid === process.pid && Number(pid) !== exclude) total += t.ms;
-    } catch {
-      // ended meanwhile, or no /proc
-    }
-  }
-  return total;
 }
 
 /** The p-th percentile (nearest rank) of ascending `sorted`; NaN for none. */
