@@ -101,7 +101,7 @@ class RegisterStream extends EventEmitter implements ChaincodeStream {
   }
 
   private receive(chunk: Buffer): void {
-    let buf = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
+    const buf = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
     this.pending = undefined;
     let pos = 0;
     while (buf.length - pos >= 5) {
@@ -121,10 +121,7 @@ class RegisterStream extends EventEmitter implements ChaincodeStream {
       this.emit('data', message);
       if (this.ended && this.stream.destroyed) return;
     }
-    if (pos < buf.length) {
-      buf = buf.subarray(pos);
-      this.pending = buf;
-    }
+    if (pos < buf.length) this.pending = buf.subarray(pos);
   }
 }
 
