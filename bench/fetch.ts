@@ -32,6 +32,7 @@ import { signAccessRequest } from '../gateway/src/exchange/client';
 import { signRequest } from '../gateway/src/exchange/httpsig';
 import { freePort } from '../scripts/host';
 import { cpuOfTree } from './support/proc-cpu';
+import { startSimChild } from './support/sim-child';
 
 const { values } = parseArgs({
   options: {
@@ -47,7 +48,6 @@ const CLIENTS = Number(values.clients);
 const RECORDS = Number(values.records);
 const STAFF = 'bench-staff-token-0123456789abcdef';
 const SELF = fileURLToPath(import.meta.url);
-const ROOT = path.resolve(path.dirname(SELF), '..');
 const subject = fixtureEnterprises.subject;
 
 /** Messages between this process and its gateway / baseline children. */
@@ -200,24 +200,6 @@ async function drive(label: string, next: () => { url: string; body: string; hea
   return { perSecond: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, ok: latencies.length };
 }
 
-/** Starts node-sim as `npm run sim` does, in a child process; resolves with its ready line. */
-async function startSim(dataDir: string): Promise<{ child: ChildProcess; profiles: Map<string, string> }> {
-  const child = fork(path.join(ROOT, 'node-sim', 'src', 'main.ts'), ['--json', '--data-dir', dataDir, '--orgs', 'GovMSP,BankMSP'], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  const ready = await new Promise<{ orgs: { mspId: string; connectionProfile: string }[] }>((resolve, reject) => {
-    let buffered = '';
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (chunk: string) => {
-      buffered += chunk;
-      const line = buffered.split('\n').find((l) => l.startsWith('{'));
-      if (line !== undefined) resolve(JSON.parse(line) as { orgs: { mspId: string; connectionProfile: string }[] });
-    });
-    child.once('exit', (code) => {
-      reject(new Error(`node-sim exited (${String(code)}) before it was ready`));
-    });
-  });
-  return { child, profiles: new Map(ready.orgs.map((o) => [o.mspId, o.connectionProfile])) };
-}
-
 async function startChild(role: 'gateway' | 'baseline', start: Extract<ToChild, { type: 'start' }>): Promise<{ child: ChildProcess; url: string }> {
   // The same script (fork keeps tsx's loader in execArgv).
   const prof = values['cpu-prof'];
@@ -240,7 +222,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'credex-bench-fetch-'));
   const startedAt = performance.now();
-  const sim = await startSim(path.join(dir, 'sim'));
+  const sim = await startSimChild(path.join(dir, 'sim'), ['--orgs', 'GovMSP,BankMSP']);
   const profile = (mspId: string): string => sim.profiles.get(mspId) ?? '';
   const keys = new Map(['GovMSP', 'BankMSP'].map((m) => [m, { requestKey: newSigningKeyPair(), boxKey: newBoxKeyPair() }]));
   const rawConfig = async (mspId: string): Promise<Record<string, unknown>> => {
@@ -341,9 +323,7 @@ async function main(): Promise<void> {
   const baseline = await drive('baseline', () => ({ ...signedFetch(), url: plainUrl }));
   await stopChild(plain.child);
 
-  const simExit = new Promise((resolve) => sim.child.once('exit', resolve));
-  sim.child.kill('SIGTERM');
-  await simExit;
+  await sim.stop();
   await rm(dir, { recursive: true, force: true });
 
   const result = {

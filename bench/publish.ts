@@ -15,18 +15,15 @@
  *
  *   npm run bench:publish [-- --sizes 1000,10000 --runs 3 --concurrency 4 --sim child]
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { newBoxKeyPair, newSigningKeyPair } from '@credex/core';
 import { buildApp, parseConfig } from '@credex/gateway';
 import { startSimNetwork } from '@credex/node-sim';
 import { fixtureEnterprises, fixtureRecord } from '@credex/schemas';
+import { startSimChild } from './support/sim-child';
 
 const { values } = parseArgs({
   options: {
@@ -54,23 +51,8 @@ async function startSim(dataDir: string): Promise<Sim> {
     const sim = await startSimNetwork({ dataDir });
     return { profile: sim.connectionProfilePath('GovMSP'), stop: () => sim.stop() };
   }
-  const main = fileURLToPath(new URL('../node-sim/src/main.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', main, '--json', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = once(child, 'exit');
-  const lines = createInterface({ input: child.stdout });
-  for await (const line of lines) {
-    const ready = JSON.parse(line) as { ready?: boolean; orgs?: { mspId: string; connectionProfile: string }[] };
-    const profile = ready.orgs?.find((o) => o.mspId === 'GovMSP')?.connectionProfile;
-    if (ready.ready !== true || profile === undefined) continue;
-    return {
-      profile,
-      stop: async () => {
-        child.kill('SIGTERM');
-        await exited;
-      },
-    };
-  }
-  throw new Error('node-sim child exited before it was ready');
+  const sim = await startSimChild(dataDir);
+  return { profile: sim.profiles.get('GovMSP') ?? '', stop: () => sim.stop() };
 }
 
 /** CPU time (user + system) of this process so far, ms. */
