@@ -39,7 +39,10 @@ export interface ChaincodeSupportServer {
 }
 
 class RegisterStream extends EventEmitter implements ChaincodeStream {
-  private pending: Buffer | undefined;
+  /** Bytes received but not yet framed, and how many must be there before framing can go on. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private needed = 5;
   private ended = false;
 
   constructor(
@@ -101,8 +104,14 @@ class RegisterStream extends EventEmitter implements ChaincodeStream {
   }
 
   private receive(chunk: Buffer): void {
-    const buf = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
-    this.pending = undefined;
+    // A message split over many chunks is joined once, when all of it is there.
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes < this.needed) return;
+    const buf = this.pending.length === 1 ? chunk : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.needed = 5;
     let pos = 0;
     while (buf.length - pos >= 5) {
       const compressed = buf[pos];
@@ -115,13 +124,19 @@ class RegisterStream extends EventEmitter implements ChaincodeStream {
         this.fail(Status.RESOURCE_EXHAUSTED, `received message larger than max (${String(length)} vs. ${String(this.maxMessageBytes)})`);
         return;
       }
-      if (buf.length - pos - 5 < length) break;
+      if (buf.length - pos - 5 < length) {
+        this.needed = 5 + length;
+        break;
+      }
       const message = buf.subarray(pos + 5, pos + 5 + length);
       pos += 5 + length;
       this.emit('data', message);
       if (this.ended && this.stream.destroyed) return;
     }
-    if (pos < buf.length) this.pending = buf.subarray(pos);
+    if (pos < buf.length) {
+      this.pending = [buf.subarray(pos)];
+      this.pendingBytes = buf.length - pos;
+    }
   }
 }
 

@@ -83,6 +83,32 @@ describe('chaincode support server', () => {
     session.close();
   });
 
+  it('reassembles a large message written in many small pieces, with the next message packed behind its last piece', async () => {
+    server = await echoServer();
+    const session = http2.connect(`http://127.0.0.1:${String(server.port)}`);
+    const req = session.request({ ':method': 'POST', ':path': REGISTER_PATH, 'content-type': 'application/grpc', te: 'trailers' });
+    const frame = (b: Buffer): Buffer => {
+      const header = Buffer.alloc(5);
+      header.writeUInt32BE(b.length, 1);
+      return Buffer.concat([header, b]);
+    };
+    const large = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251));
+    const small = Buffer.from('tail');
+    const wire = Buffer.concat([frame(large), frame(small)]);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => req.on('trailers', resolve));
+    for (let at = 0; at < wire.length; at += 997) {
+      req.write(wire.subarray(at, Math.min(wire.length, at + 997)));
+      if (at % (997 * 50) === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    req.end();
+    expect((await trailers)['grpc-status']).toBe('0');
+    const answer = Buffer.concat(chunks);
+    expect(answer.equals(Buffer.concat([frame(Buffer.from(large).reverse()), frame(Buffer.from(small).reverse())]))).toBe(true);
+    session.close();
+  });
+
   it('cuts a call that sends a message over the size limit with RESOURCE_EXHAUSTED', async () => {
     server = await echoServer(10);
     const client = grpcClient(server.port);
