@@ -34,6 +34,18 @@ class RecordingLedger implements SubmitLedger {
   }
 }
 
+/** A ledger whose submits wait until `release` (then clear the gate so later ones pass). */
+function gatedLedger(): { ledger: RecordingLedger; release: () => void } {
+  const ledger = new RecordingLedger();
+  let open = (): void => undefined;
+  ledger.gate = new Promise<void>((r) => { open = r; });
+  return { ledger, release: () => { ledger.gate = undefined; open(); } };
+}
+
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 1));
+}
+
 function access(id: string, consent = 'c'): AccessItem {
   return {
     accessId: id,
@@ -75,13 +87,8 @@ describe('createAccessRegistrar', () => {
   });
 
   it('never has two transactions in flight that use the same consent; other consents go in parallel', async () => {
-    const ledger = new RecordingLedger();
-    let release = (): void => undefined;
-    ledger.gate = new Promise<void>((r) => { release = r; });
+    const { ledger, release } = gatedLedger();
     const registrar = createAccessRegistrar(ledger, { windowMs: 1, maxInFlight: 3, minGroupWhileBusy: 1 });
-    const until = async (cond: () => boolean): Promise<void> => {
-      while (!cond()) await new Promise((r) => setTimeout(r, 1));
-    };
     const first = registrar.register(access('p1', 'A'));
     await until(() => ledger.inFlight === 1);
     // p1 (consent A) is in flight: p2 (A) must wait; q1 (B) goes at once.
@@ -89,20 +96,14 @@ describe('createAccessRegistrar', () => {
     await until(() => ledger.inFlight === 2);
     await new Promise((r) => setTimeout(r, 5));
     expect(ledger.started).toEqual([['p1'], ['q1']]);
-    ledger.gate = undefined;
     release();
     await Promise.all([first, ...later]);
     expect(ledger.started).toEqual([['p1'], ['q1'], ['p2']]);
   });
 
   it('while a transaction is in flight, a further one starts only once minGroupWhileBusy accesses wait; fewer wait for it to commit', async () => {
-    const ledger = new RecordingLedger();
-    let release = (): void => undefined;
-    ledger.gate = new Promise<void>((r) => { release = r; });
+    const { ledger, release } = gatedLedger();
     const registrar = createAccessRegistrar(ledger, { windowMs: 1, maxInFlight: 4, minGroupWhileBusy: 3 });
-    const until = async (cond: () => boolean): Promise<void> => {
-      while (!cond()) await new Promise((r) => setTimeout(r, 1));
-    };
     const first = registrar.register(access('w1', 'A'));
     await until(() => ledger.inFlight === 1);
     // Two accesses under other consents: fewer than 3, so no second transaction yet.
@@ -117,7 +118,6 @@ describe('createAccessRegistrar', () => {
     const last = registrar.register(access('w5', 'E'));
     await new Promise((r) => setTimeout(r, 10));
     expect(ledger.started).toHaveLength(2);
-    ledger.gate = undefined;
     release();
     await Promise.all([first, ...two, third, last]);
     expect(ledger.started).toEqual([['w1'], ['w2', 'w3', 'w4'], ['w5']]);
