@@ -30,6 +30,28 @@ function grpcClient(port: number): grpc.Client {
   return new grpc.Client(`127.0.0.1:${String(port)}`, grpc.credentials.createInsecure());
 }
 
+/** A gRPC length-prefixed message (uncompressed). */
+function frame(message: Buffer | string): Buffer {
+  const body = typeof message === 'string' ? Buffer.from(message) : message;
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(body.length, 1);
+  return Buffer.concat([header, body]);
+}
+
+/** A Register call made with raw HTTP/2, so a test decides how the bytes are cut into chunks. */
+function rawRegister(port: number): { req: http2.ClientHttp2Stream; answer: Promise<{ status: string | undefined; bytes: Buffer }>; close: () => void } {
+  const session = http2.connect(`http://127.0.0.1:${String(port)}`);
+  const req = session.request({ ':method': 'POST', ':path': REGISTER_PATH, 'content-type': 'application/grpc', te: 'trailers' });
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  const answer = new Promise<{ status: string | undefined; bytes: Buffer }>((resolve) => {
+    req.on('trailers', (t: http2.IncomingHttpHeaders) => {
+      resolve({ status: t['grpc-status'] as string | undefined, bytes: Buffer.concat(chunks) });
+    });
+  });
+  return { req, answer, close: () => { session.close(); } };
+}
+
 describe('chaincode support server', () => {
   it('exchanges messages with a grpc-js client on Register and ends the call with status OK', async () => {
     server = await echoServer();
@@ -60,53 +82,35 @@ describe('chaincode support server', () => {
 
   it('reassembles messages split across and packed into HTTP/2 data chunks', async () => {
     server = await echoServer();
-    const session = http2.connect(`http://127.0.0.1:${String(server.port)}`);
-    const req = session.request({ ':method': 'POST', ':path': REGISTER_PATH, 'content-type': 'application/grpc', te: 'trailers' });
-    const frame = (s: string): Buffer => {
-      const b = Buffer.alloc(5 + s.length);
-      b.writeUInt32BE(s.length, 1);
-      b.write(s, 5);
-      return b;
-    };
+    const { req, answer, close } = rawRegister(server.port);
     const wire = Buffer.concat([frame('hello'), frame('world')]);
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => req.on('trailers', resolve));
     // The length prefix of the first message split, the second message packed behind it.
     req.write(wire.subarray(0, 3));
     await new Promise((r) => setTimeout(r, 20));
     req.write(wire.subarray(3, 12));
     await new Promise((r) => setTimeout(r, 20));
     req.end(wire.subarray(12));
-    expect((await trailers)['grpc-status']).toBe('0');
-    expect(Buffer.concat(chunks).equals(Buffer.concat([frame('olleh'), frame('dlrow')]))).toBe(true);
-    session.close();
+    const { status, bytes: received } = await answer;
+    expect(status).toBe('0');
+    expect(received.equals(Buffer.concat([frame('olleh'), frame('dlrow')]))).toBe(true);
+    close();
   });
 
   it('reassembles a large message written in many small pieces, with the next message packed behind its last piece', async () => {
     server = await echoServer();
-    const session = http2.connect(`http://127.0.0.1:${String(server.port)}`);
-    const req = session.request({ ':method': 'POST', ':path': REGISTER_PATH, 'content-type': 'application/grpc', te: 'trailers' });
-    const frame = (b: Buffer): Buffer => {
-      const header = Buffer.alloc(5);
-      header.writeUInt32BE(b.length, 1);
-      return Buffer.concat([header, b]);
-    };
+    const { req, answer, close } = rawRegister(server.port);
     const large = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251));
     const small = Buffer.from('tail');
     const wire = Buffer.concat([frame(large), frame(small)]);
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => req.on('trailers', resolve));
     for (let at = 0; at < wire.length; at += 997) {
       req.write(wire.subarray(at, Math.min(wire.length, at + 997)));
       if (at % (997 * 50) === 0) await new Promise((r) => setTimeout(r, 5));
     }
     req.end();
-    expect((await trailers)['grpc-status']).toBe('0');
-    const answer = Buffer.concat(chunks);
-    expect(answer.equals(Buffer.concat([frame(Buffer.from(large).reverse()), frame(Buffer.from(small).reverse())]))).toBe(true);
-    session.close();
+    const { status, bytes: received } = await answer;
+    expect(status).toBe('0');
+    expect(received.equals(Buffer.concat([frame(Buffer.from(large).reverse()), frame(Buffer.from(small).reverse())]))).toBe(true);
+    close();
   });
 
   it('cuts a call that sends a message over the size limit with RESOURCE_EXHAUSTED', async () => {
