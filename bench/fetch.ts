@@ -31,6 +31,7 @@ import type { GatewayConfig } from '@credex/gateway';
 import { signAccessRequest } from '../gateway/src/exchange/client';
 import { signRequest } from '../gateway/src/exchange/httpsig';
 import { freePort } from '../scripts/host';
+import { nextMessage as nextChildMessage } from './support/child-messages';
 import { cpuOfTree } from './support/proc-cpu';
 import { startSimChild } from './support/sim-child';
 
@@ -62,20 +63,10 @@ type FromChild =
   | { type: 'closed' }
   | { type: 'error'; message: string };
 
-function nextMessage(child: ChildProcess): Promise<FromChild> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: FromChild): void => {
-      child.off('exit', onExit);
-      if (m.type === 'error') reject(new Error(m.message));
-      else resolve(m);
-    };
-    const onExit = (code: number | null): void => {
-      child.off('message', onMessage);
-      reject(new Error(`child ${String(child.pid)} exited (${String(code)})`));
-    };
-    child.once('message', onMessage);
-    child.once('exit', onExit);
-  });
+async function nextMessage(child: ChildProcess): Promise<FromChild> {
+  const m = await nextChildMessage<FromChild>(child);
+  if (m.type === 'error') throw new Error(m.message);
+  return m;
 }
 
 function childSend(m: FromChild): void {

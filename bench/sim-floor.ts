@@ -28,6 +28,7 @@ import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import type { Contract } from '@hyperledger/fabric-gateway';
 import { startSimNetwork, type SimOrg } from '@credex/node-sim';
+import { nextMessage } from './support/child-messages';
 import { childrenCpuMs, cpuMsOf } from './support/proc-cpu';
 import { connectOrg, percentile, setUpAccessWorld } from './support/sim-clients';
 
@@ -284,18 +285,6 @@ function childMain(): Promise<void> {
   return values.role === 'sim' ? simClientsMain(send, next) : rawClientsMain(send);
 }
 
-function nextMessage(child: ChildProcess): Promise<FromChild> {
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number | null): void => {
-      reject(new Error(`a clients' process exited with ${String(code)}`));
-    };
-    child.once('exit', onExit);
-    child.once('message', (m: FromChild) => {
-      child.off('exit', onExit);
-      resolve(m);
-    });
-  });
-}
 
 function spawnClients(args: string[]): ChildProcess {
   // fork keeps tsx's loader in execArgv.
@@ -346,7 +335,7 @@ async function rawPhases(dir: string): Promise<PhaseResult[]> {
     const { server, port } = await startRawServer(secure ? tls : undefined);
     const before = cpuMsOf(process.pid);
     const child = spawnClients(['--role', phase, '--port', String(port), ...(secure ? ['--ca', caPath] : [])]);
-    const done = await nextMessage(child);
+    const done = await nextMessage<FromChild>(child);
     const after = cpuMsOf(process.pid);
     child.kill();
     server.forceShutdown();
@@ -369,7 +358,7 @@ async function simPhases(dir: string): Promise<{ rows: PhaseResult[]; startupMs:
   const rows: PhaseResult[] = [];
   const child = spawnClients(['--role', 'sim']);
   try {
-    const ready = nextMessage(child);
+    const ready = nextMessage<FromChild>(child);
     child.send({ type: 'start', orgs: [...sim.orgs.values()], channel: sim.channel, chaincodeName: sim.chaincodeName } satisfies ToChild);
     if ((await ready).type !== 'ready') throw new Error('the clients did not get ready');
     const phases = [
@@ -380,7 +369,7 @@ async function simPhases(dir: string): Promise<{ rows: PhaseResult[]; startupMs:
     for (const [phase, what] of phases) {
       const main0 = cpuMsOf(process.pid);
       const cc0 = childrenCpuMs(child.pid);
-      const done = nextMessage(child);
+      const done = nextMessage<FromChild>(child);
       child.send({ type: 'run', phase } satisfies ToChild);
       const r = await done;
       const main1 = cpuMsOf(process.pid);

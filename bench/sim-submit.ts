@@ -12,7 +12,7 @@
  *
  *   npm run bench:sim-submit [-- --seconds 5 --levels 1,10,50,200 --batch-timeout 10]
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Contract } from '@hyperledger/fabric-gateway';
 import { startSimNetwork, type SimOrg } from '@credex/node-sim';
+import { nextMessage } from './support/child-messages';
 import { childrenCpuMs, cpuMsOf } from './support/proc-cpu';
 import { connectOrg, percentile, setUpAccessWorld } from './support/sim-clients';
 
@@ -107,19 +108,6 @@ async function clientsMain(): Promise<void> {
   }
 }
 
-/** Waits for the next message of the clients' process; rejects if it exits first. */
-function nextMessage(child: ChildProcess): Promise<FromClients> {
-  return new Promise((resolve, reject) => {
-    const onExit = (code: number | null): void => {
-      reject(new Error(`the clients' process exited with ${String(code)}`));
-    };
-    child.once('exit', onExit);
-    child.once('message', (m: FromClients) => {
-      child.off('exit', onExit);
-      resolve(m);
-    });
-  });
-}
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-sim-'));
@@ -134,8 +122,8 @@ async function main(): Promise<void> {
   // The same script, as the clients' process (fork keeps tsx's loader in execArgv).
   const child = fork(fileURLToPath(import.meta.url), [...process.argv.slice(2), '--client'], { stdio: 'inherit' });
   try {
-    if ((await nextMessage(child)).type !== 'hello') throw new Error('the clients did not start');
-    const ready = nextMessage(child);
+    if ((await nextMessage<FromClients>(child)).type !== 'hello') throw new Error('the clients did not start');
+    const ready = nextMessage<FromClients>(child);
     child.send({ type: 'start', orgs: [...sim.orgs.values()], channel: sim.channel, chaincodeName: sim.chaincodeName } satisfies ToClients);
     if ((await ready).type !== 'ready') throw new Error('the clients did not get ready');
     const results: {
@@ -152,7 +140,7 @@ async function main(): Promise<void> {
     }[] = [];
     for (const concurrency of LEVELS) {
       const cpuBefore = cpuSnapshot(child.pid);
-      const done = nextMessage(child);
+      const done = nextMessage<FromClients>(child);
       child.send({ type: 'run', concurrency } satisfies ToClients);
       const outcome = await done;
       const cpuAfter = cpuSnapshot(child.pid);
