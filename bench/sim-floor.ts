@@ -74,25 +74,11 @@ interface PhaseResult {
 // ---------------------------------------------------------------------------------------------
 // Raw gRPC: a unary echo service and a bidirectional stream, messages left as bytes.
 
+const asBytes = (b: Buffer): Buffer => b;
+const bytesOnly = { requestSerialize: asBytes, requestDeserialize: asBytes, responseSerialize: asBytes, responseDeserialize: asBytes };
 const rawService: grpc.ServiceDefinition = {
-  Call: {
-    path: '/bench.Floor/Call',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (b: Buffer) => b,
-    requestDeserialize: (b: Buffer) => b,
-    responseSerialize: (b: Buffer) => b,
-    responseDeserialize: (b: Buffer) => b,
-  },
-  Stream: {
-    path: '/bench.Floor/Stream',
-    requestStream: true,
-    responseStream: true,
-    requestSerialize: (b: Buffer) => b,
-    requestDeserialize: (b: Buffer) => b,
-    responseSerialize: (b: Buffer) => b,
-    responseDeserialize: (b: Buffer) => b,
-  },
+  Call: { path: '/bench.Floor/Call', requestStream: false, responseStream: false, ...bytesOnly },
+  Stream: { path: '/bench.Floor/Stream', requestStream: true, responseStream: true, ...bytesOnly },
 };
 
 /** A throwaway ECDSA P-256 TLS server certificate for 127.0.0.1 (as node-sim's peers use). */
