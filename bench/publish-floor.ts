@@ -163,7 +163,7 @@ function clientMain(): void {
 // ---------------------------------------------------------------------------------------------
 // This process: the server side of every step.
 
-/** One batch's cost: CPU ms of the process(es) named, and wall ms. */
+/** One batch's cost: CPU ms of the process doing the step, and wall ms. */
 interface Sample { cpuMs: number; wallMs: number }
 
 const STEPS = [
@@ -178,7 +178,7 @@ const LABELS: Record<Step, string> = {
   contentHash: 'content hash: sha256Hex(canonicalize(record))',
   lookup: 'idempotency lookup: getMany of the ids',
   seal: 'sealRecord (fresh salts, digests, leaf)',
-  sealFloor: '  its floor: raw SHA-256 ×13 + randomBytes salts',
+  sealFloor: `  its floor: raw SHA-256 ×${Object.keys(fixtureRecord('gov.admin-penalty', subject).fields).length + 1} + randomBytes salts`,
   merkle: 'Merkle tree + every proof',
   storeCompact: 'store, synced, compact bytes (+ mark anchored)',
   storeJson: 'store, synced, plain JSON (+ mark anchored)',
