@@ -18,6 +18,13 @@
  * so the batch's tree is kept once (`batch-trees`, 32 bytes a node) and a record's proof is read
  * from it — a quarter fewer bytes written per record. Values written before, with `proof` and
  * `root`, are read as they are.
+ *
+ * A record's value is the record codec's compact bytes (record-codec.ts: raw salts, digests and
+ * hashes, the header and fields as JSON text), ~40% fewer bytes than the JSON value it replaces;
+ * JSON values written before are told apart by their first byte and read as they are. The
+ * publish write goes to classic-level's own batch with every key prefixed and every value
+ * encoded here (the public batch spends more per operation than the encoding itself): the same
+ * keys, the same one atomic synced write.
  */
 import { mkdirSync } from 'node:fs';
 import type { SealedRecord } from '@credex/core';
