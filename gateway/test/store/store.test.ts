@@ -176,6 +176,15 @@ describe('store (LevelDB)', () => {
     store = await openStore(dir());
   });
 
+  it('refuses a publish write once closed, and writes nothing', async () => {
+    const a = batch('b1', ['r1']);
+    await store.close();
+    await expect(store.putBatches([a.request], a.records, '2026-11-22T00:00:00.000Z')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    store = await openStore(dir());
+    expect(await store.getRecord('r1')).toBeUndefined();
+    expect(await store.outbox()).toEqual([]);
+  });
+
   it('refuses to mark an unknown batch anchored', async () => {
     await expect(store.markAnchored('nope', 'tx', 1)).rejects.toMatchObject({ code: 'BATCH_UNKNOWN' });
   });
