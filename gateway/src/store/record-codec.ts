@@ -75,24 +75,29 @@ export function encodeRecordValue(value: NewRecordValue): Uint8Array {
  */
 export function encodeRecordValues(values: readonly NewRecordValue[]): Uint8Array[] {
   const out = new Array<Uint8Array>(values.length);
-  let slab = Buffer.allocUnsafe(0);
+  let slab: Buffer = Buffer.allocUnsafe(0);
   let offset = 0;
   for (let i = 0; i < values.length; i++) {
     const value = values[i] as NewRecordValue;
     const text = JSON.stringify([value.batchId, value.sealed.header, value.sealed.fields]);
     const names = Object.keys(value.sealed.fields);
-    // At most 3 UTF-8 bytes per UTF-16 unit; a JSON value, if it comes to that, fits too.
-    const bound = FIXED + names.length * (HASH + SALT_SLOT) + 3 * text.length + 4096;
-    if (slab.length - offset < bound) {
-      slab = Buffer.allocUnsafe(Math.max(SLAB, bound));
-      offset = 0;
-    }
-    const start = offset;
+    // At most 3 UTF-8 bytes per UTF-16 unit.
+    const room = FIXED + names.length * (HASH + SALT_SLOT) + 3 * text.length;
+    if (slab.length - offset < room) [slab, offset] = newSlab(room);
+    let start = offset;
     offset = writeCompact(slab, start, value, names, text);
-    if (offset < 0) offset = start + slab.write(jsonText(value), start, 'utf8');
+    if (offset < 0) {
+      const json = jsonText(value);
+      if (slab.length - start < 3 * json.length) [slab, start] = newSlab(3 * json.length);
+      offset = start + slab.write(json, start, 'utf8');
+    }
     out[i] = slab.subarray(start, offset);
   }
   return out;
+}
+
+function newSlab(atLeast: number): [Buffer, number] {
+  return [Buffer.allocUnsafe(Math.max(SLAB, atLeast)), 0];
 }
 
 /**

@@ -61,6 +61,16 @@ describe('record codec', () => {
     expect(decodeRecordValue(new Uint8Array(last.buffer, last.byteOffset, last.byteLength))).toEqual(many[799]);
   });
 
+  it('writes a JSON value larger than a shared buffer whole, between compact ones', () => {
+    const [a, b] = values() as [NewRecordValue, NewRecordValue];
+    const hugeSalts = Object.fromEntries(Object.keys(a.sealed.fields).map((name, i) => [name, String.fromCharCode(65 + i).repeat(100_000)]));
+    const huge = { ...a, sealed: sealRecord(a.sealed.header, a.sealed.fields, hugeSalts) };
+    const all = [a, huge, b, huge, a];
+    const encoded = encodeRecordValues(all);
+    expect(encoded.map((bytes) => bytes[0])).toEqual([1, JSON_START, 1, JSON_START, 1]);
+    encoded.forEach((bytes, i) => { expect(decodeRecordValue(bytes)).toEqual(all[i]); });
+  });
+
   it('writes as JSON a record the compact form cannot hold exactly, and reads it back', () => {
     const base = values()[0] as NewRecordValue;
     const { fields } = base.sealed;
