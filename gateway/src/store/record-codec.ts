@@ -83,12 +83,12 @@ export function encodeRecordValues(values: readonly NewRecordValue[]): Uint8Arra
     const names = Object.keys(value.sealed.fields);
     // At most 3 UTF-8 bytes per UTF-16 unit.
     const room = FIXED + names.length * (HASH + SALT_SLOT) + 3 * text.length;
-    if (slab.length - offset < room) [slab, offset] = newSlab(room);
+    if (slab.length - offset < room) [slab, offset] = newSlab(room, values.length - i);
     let start = offset;
     offset = writeCompact(slab, start, value, names, text);
     if (offset < 0) {
       const json = jsonText(value);
-      if (slab.length - start < 3 * json.length) [slab, start] = newSlab(3 * json.length);
+      if (slab.length - start < 3 * json.length) [slab, start] = newSlab(3 * json.length, values.length - i);
       offset = start + slab.write(json, start, 'utf8');
     }
     out[i] = slab.subarray(start, offset);
@@ -96,8 +96,9 @@ export function encodeRecordValues(values: readonly NewRecordValue[]): Uint8Arra
   return out;
 }
 
-function newSlab(atLeast: number): [Buffer, number] {
-  return [Buffer.allocUnsafe(Math.max(SLAB, atLeast)), 0];
+/** A new shared buffer and its start: room for this value, and for the next ones up to a slab. */
+function newSlab(room: number, values: number): [Buffer, number] {
+  return [Buffer.allocUnsafe(Math.max(room, Math.min(SLAB, room * values))), 0];
 }
 
 /**
@@ -109,10 +110,12 @@ function newSlab(atLeast: number): [Buffer, number] {
  */
 export function decodeRecordValue(bytes: Uint8Array): RecordValue {
   const b = asBuffer(bytes);
-  if (b[0] === JSON_START) return JSON.parse(b.toString('utf8')) as RecordValue;
+  if (b[0] === JSON_START) return parse(b, 0) as RecordValue;
   const n = compactFieldCount(b);
   const textStart = FIXED + n * (HASH + SALT_SLOT);
-  const [batchId, header, fields] = JSON.parse(b.toString('utf8', textStart)) as [string, RecordHeader, Record<string, unknown>];
+  const text = parse(b, textStart);
+  if (!Array.isArray(text) || text.length !== 3) throw corrupt('its text is not [batchId, header, fields]');
+  const [batchId, header, fields] = text as [string, RecordHeader, Record<string, unknown>];
   const names = Object.keys(fields);
   if (names.length !== n) throw corrupt(`${names.length} fields, not ${n}`);
   const hashes = b.toString('hex', 11, FIXED + HASH * n);
@@ -131,9 +134,17 @@ export function decodeRecordValue(bytes: Uint8Array): RecordValue {
 /** The content hash in a stored value, read without decoding the rest (idempotency checks). */
 export function contentHashOf(bytes: Uint8Array): string | undefined {
   const b = asBuffer(bytes);
-  if (b[0] === JSON_START) return (JSON.parse(b.toString('utf8')) as RecordValue).contentHash;
+  if (b[0] === JSON_START) return (parse(b, 0) as RecordValue).contentHash;
   compactFieldCount(b);
   return b.toString('hex', 11 + HASH, 11 + 2 * HASH);
+}
+
+function parse(b: Buffer, start: number): unknown {
+  try {
+    return JSON.parse(b.toString('utf8', start));
+  } catch (e) {
+    throw corrupt(`its JSON does not parse (${(e as Error).message})`);
+  }
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {

@@ -40,7 +40,10 @@ describe('record codec', () => {
       expect(decoded).toEqual(value);
       expect(JSON.stringify(decoded)).toBe(JSON.stringify({ sealed: value.sealed, batchId: value.batchId, index: value.index, contentHash: value.contentHash }));
       expect(contentHashOf(bytes)).toBe(value.contentHash);
-      expect(Buffer.from(encodeRecordValue(value)).equals(bytes)).toBe(true);
+      const alone = encodeRecordValue(value);
+      expect(Buffer.from(alone).equals(bytes)).toBe(true);
+      // Alone, a value takes a buffer of its own size (or Node's small pool), not a megabyte slab.
+      expect(alone.buffer.byteLength).toBeLessThanOrEqual(Math.max(Buffer.poolSize, 3 * alone.byteLength));
     });
   });
 
@@ -116,6 +119,10 @@ describe('record codec', () => {
     const other = Buffer.from(bytes);
     other[0] = 2;
     expect(() => decodeRecordValue(other)).toThrow(expect.objectContaining({ code: 'STORE_CORRUPT' }));
+    expect(() => decodeRecordValue(Buffer.from('{"sealed":'))).toThrow(expect.objectContaining({ code: 'STORE_CORRUPT' }));
+    const garbled = Buffer.from(bytes);
+    garbled[garbled.length - 1] = 0x7b;
+    expect(() => decodeRecordValue(garbled)).toThrow(expect.objectContaining({ code: 'STORE_CORRUPT' }));
     // One field count too many: the lengths no longer add up.
     const fewer = Buffer.from(bytes);
     fewer.writeUInt16LE(fewer.readUInt16LE(5) + 1, 5);
