@@ -188,8 +188,8 @@ function writeCompact(slab: Buffer, start: number, value: NewRecordValue, names:
     saltText += `${salt}AA`;
   }
   let at = start + 11;
-  // Each text in one native call; read back, it must be the same text: lowercase hex, and
-  // base64url of 16 bytes whose last character carries no bits beyond them.
+  // Each text in one native call; read back, it must be the same text (lowercase hex; the
+  // base64url alphabet, no padding), else the compact form would change it.
   if (!writeExactly(slab, at, hashes, 'hex', HASH * (n + 2))) return -1;
   at += HASH * (n + 2);
   if (!writeExactly(slab, at, saltText, 'base64url', SALT_SLOT * n)) return -1;
