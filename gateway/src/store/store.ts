@@ -18,11 +18,20 @@
  * so the batch's tree is kept once (`batch-trees`, 32 bytes a node) and a record's proof is read
  * from it — a quarter fewer bytes written per record. Values written before, with `proof` and
  * `root`, are read as they are.
+ *
+ * A record's value is the record codec's compact bytes (record-codec.ts: raw salts, digests and
+ * hashes, the header and fields as JSON text), ~40% fewer bytes than the JSON value it replaces;
+ * JSON values written before are told apart by their first byte and read as they are. The
+ * publish write goes to classic-level's own batch with every key prefixed and every value
+ * encoded here (the public batch's work per operation costs about as much as encoding the
+ * record): the same keys, the same one atomic synced write.
  */
 import { mkdirSync } from 'node:fs';
 import type { SealedRecord } from '@credex/core';
 import { credexError } from '@credex/core';
 import { Level } from 'level';
+import type { RecordValue } from './record-codec';
+import { contentHashOf, decodeRecordValue, encodeRecordValues } from './record-codec';
 
 /** A record as the publisher keeps it, with its place in its anchored batch. */
 export interface StoredRecord {
@@ -85,18 +94,6 @@ export interface NewRecord {
   contentHash: string;
 }
 
-interface RecordValue {
-  sealed: SealedRecord;
-  /** Hash of the record as it was posted (absent in stores written before session 2: see content-hashes). */
-  contentHash?: string;
-  batchId: string;
-  index: number;
-  /** Only in values written before the batch trees: now read from the batch's tree. */
-  proof?: string[];
-  /** Only in values written before the batch trees: now the batch's root. */
-  root?: string;
-}
-
 /** The off-chain store. */
 export interface Store {
   getRecord(recordId: string): Promise<StoredRecord | undefined>;
@@ -121,16 +118,41 @@ export interface Store {
 
 type Db = Level<string, unknown>;
 
+/** One operation of a write whose keys carry their sublevel's prefix and whose values are encoded. */
+interface RawOp {
+  type: 'put';
+  key: string;
+  value: string | Uint8Array;
+}
+
+/**
+ * classic-level's own batch (`_batch`, abstract-level's private API for implementations), which
+ * the public `batch()` calls once it has cloned each operation with its options, looked up its
+ * encodings and prefixed its key: work that, for a batch of 10,000 records, took ~8 µs a record
+ * of putBatches' ~24 with the values already encoded. The operations here come encoded and
+ * prefixed; no hooks or write listeners are used, which the public path would run.
+ */
+type RawBatch = (ops: RawOp[], options: { sync: boolean }) => Promise<void>;
+
+/**
+ * LevelDB's memtable (default 4 MB). A publish of 10,000 records writes ~16 MB in one batch, so
+ * with 4 MB every publish set off its own flush to a level-0 table; at 32 MB one flush serves two
+ * publishes, and LevelDB's background CPU was ~30% lower (~17 → ~13 µs a record over twelve
+ * publishes in a row). It costs up to twice this in memory and a longer log to replay at open.
+ */
+const WRITE_BUFFER_BYTES = 32 * 1024 * 1024;
+
 /** Opens (creating when absent) the store in `dir`. */
 export async function openStore(dir: string): Promise<Store> {
   mkdirSync(dir, { recursive: true });
-  const db: Db = new Level<string, unknown>(dir, { valueEncoding: 'json' });
+  const db: Db = new Level<string, unknown>(dir, { valueEncoding: 'json', writeBufferSize: WRITE_BUFFER_BYTES });
   try {
     await db.open();
   } catch (e) {
     throw credexError('STORE_UNAVAILABLE', `cannot open the store at ${dir}: ${(e as Error).message}`, { dir }, e);
   }
-  return new LevelStore(db);
+  const raw = db as unknown as { _batch: RawBatch };
+  return new LevelStore(db, (ops, options) => raw._batch(ops, options));
 }
 
 const SEP = '\x00';
@@ -138,6 +160,7 @@ const sublevelOpts = { valueEncoding: 'json' } as const;
 
 class LevelStore implements Store {
   readonly #db: Db;
+  readonly #rawBatch: RawBatch;
   readonly #records;
   readonly #bySubject;
   readonly #hashes;
@@ -152,9 +175,11 @@ class LevelStore implements Store {
   readonly #claiming = new Set<string>();
   #claims = 0;
 
-  constructor(db: Db) {
+  constructor(db: Db, rawBatch: RawBatch) {
     this.#db = db;
-    this.#records = db.sublevel<string, RecordValue>('records', sublevelOpts);
+    this.#rawBatch = rawBatch;
+    // Values are the record codec's bytes (or JSON, from earlier versions), decoded here.
+    this.#records = db.sublevel<string, Buffer>('records', { valueEncoding: 'buffer' });
     this.#bySubject = db.sublevel('by-subject', sublevelOpts);
     this.#hashes = db.sublevel('content-hashes', sublevelOpts);
     this.#batches = db.sublevel<string, StoredBatch>('batches', sublevelOpts);
@@ -171,7 +196,7 @@ class LevelStore implements Store {
 
   async getRecords(recordIds: string[]): Promise<(StoredRecord | undefined)[]> {
     if (recordIds.length === 0) return [];
-    const values = await this.#records.getMany(recordIds);
+    const values = await this.#recordValues(recordIds);
     // Records of one batch share one read of it and of its tree (an unanchored batch is not in the cache).
     const batches = new Map<string, StoredBatch | undefined>();
     const treeIds = new Set<string>();
@@ -206,7 +231,7 @@ class LevelStore implements Store {
   async contentHashes(recordIds: string[]): Promise<(string | undefined)[]> {
     if (recordIds.length === 0) return [];
     const values = await this.#records.getMany(recordIds);
-    const out = values.map((v) => v?.contentHash);
+    const out = values.map((v) => (v === undefined ? undefined : contentHashOf(v)));
     // Records stored before the hash moved into the record value.
     const older = recordIds.filter((_, i) => values[i] !== undefined && out[i] === undefined);
     if (older.length > 0) {
@@ -230,45 +255,44 @@ class LevelStore implements Store {
   }
 
   async putBatches(batches: AnchorRequest[], records: NewRecord[], createdAt: string): Promise<void> {
+    const ops = this.#putBatchOps(batches, records, createdAt);
+    // Checked here: the raw batch skips abstract-level's checks, and classic-level's own needs an open database.
+    if (this.#db.status !== 'open') throw credexError('STORE_UNAVAILABLE', `the store is ${this.#db.status}`);
+    await this.#rawBatch(ops, { sync: true });
+  }
+
+  /** The one write of putBatches: keys prefixed with their sublevel's prefix, values encoded as each sublevel's are. */
+  #putBatchOps(batches: AnchorRequest[], records: NewRecord[], createdAt: string): RawOp[] {
     const trees = new Map(batches.map((b) => [b.batchId, new TreeWriter(b.size)]));
     const members = new Map<string, string[]>(batches.map((b) => [b.batchId, []]));
     const bySubject = new Map<string, string[]>();
-    const ops = this.#db.batch();
-    try {
-      this.#putBatchOps(ops, batches, records, createdAt, trees, members, bySubject);
-    } catch (e) {
-      await ops.close();
-      throw e;
-    }
-    await ops.write({ sync: true });
-  }
-
-  #putBatchOps(
-    ops: ReturnType<Db['batch']>, batches: AnchorRequest[], records: NewRecord[], createdAt: string,
-    trees: Map<string, TreeWriter>, members: Map<string, string[]>, bySubject: Map<string, string[]>,
-  ): void {
-    for (const r of records) {
+    const values = encodeRecordValues(records);
+    const ops = new Array<RawOp>(records.length);
+    const recordsPrefix = this.#records.prefix;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i] as NewRecord;
       const id = r.sealed.header.recordId;
       const tree = trees.get(r.batchId);
       if (tree === undefined) throw credexError('BATCH_UNKNOWN', `record ${id} names batch ${r.batchId}, which is not being stored`);
       tree.add(r.index, r.proof);
-      const value: RecordValue = { sealed: r.sealed, batchId: r.batchId, index: r.index, contentHash: r.contentHash };
-      ops.put(id, value, { sublevel: this.#records });
+      ops[i] = { type: 'put', key: recordsPrefix + id, value: values[i] as Uint8Array };
       const indexKey = r.sealed.header.subject + SEP + r.batchId;
       const ids = bySubject.get(indexKey);
       if (ids === undefined) bySubject.set(indexKey, [id]);
       else ids.push(id);
       members.get(r.batchId)?.push(id);
     }
-    for (const [key, ids] of bySubject) ops.put(key, ids, { sublevel: this.#bySubject });
+    const json = (sublevel: { prefix: string }, key: string, value: unknown): RawOp => ({ type: 'put', key: sublevel.prefix + key, value: JSON.stringify(value) });
+    for (const [key, ids] of bySubject) ops.push(json(this.#bySubject, key, ids));
     for (const batch of batches) {
       const stored: StoredBatch = { batchId: batch.batchId, catalogueEntryId: batch.catalogueEntryId, root: batch.root, size: batch.size, createdAt, anchored: false };
-      ops.put(batch.batchId, stored, { sublevel: this.#batches });
-      ops.put(batch.batchId, (trees.get(batch.batchId) as TreeWriter).finish(batch.batchId), { sublevel: this.#trees });
+      ops.push(json(this.#batches, batch.batchId, stored));
+      ops.push({ type: 'put', key: this.#trees.prefix + batch.batchId, value: (trees.get(batch.batchId) as TreeWriter).finish(batch.batchId) });
       // Which records to remove should the ledger refuse the batch (the anchor argument does not list them).
-      ops.put(batch.batchId, members.get(batch.batchId) ?? [], { sublevel: this.#members });
-      ops.put(outboxKey(createdAt, batch.batchId), batch, { sublevel: this.#outbox });
+      ops.push(json(this.#members, batch.batchId, members.get(batch.batchId) ?? []));
+      ops.push(json(this.#outbox, outboxKey(createdAt, batch.batchId), batch));
     }
+    return ops;
   }
 
   async markAnchored(batchId: string, txId: string, blockNumber: number): Promise<void> {
@@ -292,7 +316,7 @@ class LevelStore implements Store {
     if (batch === undefined) return;
     if (batch.anchored) throw credexError('BATCH_ANCHORED', `batch ${batchId} is anchored and cannot be dropped`, { batchId });
     const ids = (await this.#members.get(batchId)) ?? [];
-    const values = ids.length === 0 ? [] : await this.#records.getMany(ids);
+    const values = ids.length === 0 ? [] : await this.#recordValues(ids);
     const ops = this.#db.batch();
     const subjects = new Set<string>();
     ids.forEach((id, i) => {
@@ -339,6 +363,11 @@ class LevelStore implements Store {
 
   async close(): Promise<void> {
     await this.#db.close();
+  }
+
+  /** The stored values of these records, decoded (undefined where there is none). */
+  async #recordValues(recordIds: string[]): Promise<(RecordValue | undefined)[]> {
+    return (await this.#records.getMany(recordIds)).map((bytes) => (bytes === undefined ? undefined : decodeRecordValue(bytes)));
   }
 
   /** The stored trees of these batches (a batch's tree does not change once written). */

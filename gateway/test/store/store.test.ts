@@ -1,12 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { buildMerkleTree, sealRecord, verifyInclusion } from '@credex/core';
+import type { RecordHeader } from '@credex/core';
+import { buildMerkleTree, sealRecord, sha256Hex, verifyInclusion } from '@credex/core';
+import { fixtureRecord, recordTypes } from '@credex/schemas';
 import { Level } from 'level';
 import type { AnchorRequest, NewRecord, Store } from '../../src/store/store';
 import { openStore } from '../../src/store/store';
 import { tempDir } from '../helpers';
 
 const SUBJECT = '91350100M000100Y43';
+const hashOf = (recordId: string): string => sha256Hex(`content of ${recordId}`);
 
 function batch(batchId: string, ids: string[], subject = SUBJECT): { request: AnchorRequest; records: NewRecord[] } {
   const sealed = ids.map((recordId) => sealRecord(
@@ -16,7 +19,7 @@ function batch(batchId: string, ids: string[], subject = SUBJECT): { request: An
   const tree = buildMerkleTree(sealed.map((s) => s.leafHash));
   return {
     request: { batchId, catalogueEntryId: 'e1', root: tree.root, size: ids.length },
-    records: sealed.map((s, index) => ({ sealed: s, batchId, index, proof: tree.proof(index), contentHash: `h-${s.header.recordId}` })),
+    records: sealed.map((s, index) => ({ sealed: s, batchId, index, proof: tree.proof(index), contentHash: hashOf(s.header.recordId) })),
   };
 }
 
@@ -47,7 +50,7 @@ describe('store (LevelDB)', () => {
     expect(stored).toMatchObject({ batchId: 'b1', index: 1, root: a.request.root, anchored: false });
     expect(stored?.txId).toBeUndefined();
     expect(await store.outbox()).toEqual([a.request]);
-    expect(await store.contentHashes(['r1', 'r9'])).toEqual(['h-r1', undefined]);
+    expect(await store.contentHashes(['r1', 'r9'])).toEqual([hashOf('r1'), undefined]);
     expect(await store.recordRef('r2')).toEqual({ recordId: 'r2', batchId: 'b1', index: 1, leafHash: a.records[1]?.sealed.leafHash, proof: a.records[1]?.proof });
     expect(await store.recordRef('r9')).toBeUndefined();
 
@@ -115,20 +118,71 @@ describe('store (LevelDB)', () => {
     expect(await store.outbox()).toEqual([]);
   });
 
-  it('reads records written with their proof and root in the value (stores from before the batch trees)', async () => {
+  it('reads records written as JSON by earlier versions: with proof and root, content hashes apart; without them', async () => {
     const a = batch('old', ['o1', 'o2', 'o3']);
+    const b = batch('mid', ['m1', 'm2']);
+    await store.putBatches([b.request], b.records, '2026-06-01T00:00:00.000Z');
     await store.close();
     const raw = new Level<string, unknown>(dir(), { valueEncoding: 'json' });
     const records = raw.sublevel<string, unknown>('records', { valueEncoding: 'json' });
+    // Before session 2: proof and root in the value, the content hash in a sublevel of its own.
     await records.batch(a.records.map((r) => ({
       type: 'put' as const, key: r.sealed.header.recordId,
-      value: { sealed: r.sealed, batchId: 'old', index: r.index, proof: r.proof, root: a.request.root, contentHash: r.contentHash },
+      value: { sealed: r.sealed, batchId: 'old', index: r.index, proof: r.proof, root: a.request.root },
     })));
+    await raw.sublevel('content-hashes', { valueEncoding: 'json' }).batch(a.records.map((r) => ({ type: 'put' as const, key: r.sealed.header.recordId, value: r.contentHash })));
+    // Before the record codec: the value as JSON, its proof read from the batch's tree.
+    await records.put('m2', { sealed: b.records[1]?.sealed, contentHash: b.records[1]?.contentHash, batchId: 'mid', index: 1 });
     await raw.sublevel<string, unknown>('batches', { valueEncoding: 'json' }).put('old', { ...a.request, createdAt: '2026-01-01T00:00:00.000Z', anchored: true, txId: 'tx-old', blockNumber: 2 });
     await raw.close();
     store = await openStore(dir());
-    expect(await store.getRecord('o3')).toMatchObject({ proof: a.records[2]?.proof, root: a.request.root, anchored: true, txId: 'tx-old' });
+    expect(await store.getRecord('o3')).toEqual({ sealed: a.records[2]?.sealed, batchId: 'old', index: 2, proof: a.records[2]?.proof, root: a.request.root, anchored: true, txId: 'tx-old', blockNumber: 2 });
     expect(await store.recordRef('o2')).toEqual({ recordId: 'o2', batchId: 'old', index: 1, leafHash: a.records[1]?.sealed.leafHash, proof: a.records[1]?.proof });
+    expect(await store.getRecords(['m1', 'm2'])).toEqual(b.records.map((r) => ({ sealed: r.sealed, batchId: 'mid', index: r.index, proof: r.proof, root: b.request.root, anchored: false })));
+    expect(await store.contentHashes(['o1', 'm2', 'm1', 'x', 'o3'])).toEqual([hashOf('o1'), hashOf('m2'), hashOf('m1'), undefined, hashOf('o3')]);
+  });
+
+  it('gives back every record type as it was stored, supersedes included, also after a reopen', async () => {
+    const sealed = recordTypes.flatMap((recordType, i) => {
+      const record = fixtureRecord(recordType, SUBJECT);
+      const header: RecordHeader = { recordId: record.recordId, recordType, subject: SUBJECT, publisher: 'GovMSP', catalogueEntryId: `e${i}`, issuedAt: record.issuedAt };
+      const fields = record.fields as unknown as Record<string, unknown>;
+      return [sealRecord(header, fields), sealRecord({ ...header, recordId: `${record.recordId}-c`, supersedes: record.recordId }, fields)];
+    });
+    const tree = buildMerkleTree(sealed.map((s) => s.leafHash));
+    const records = sealed.map((s, index) => ({ sealed: s, batchId: 'all', index, proof: tree.proof(index), contentHash: hashOf(s.header.recordId) }));
+    // Beside them, one record the compact form does not hold (a content hash that is not hex): kept as JSON.
+    const odd = batch('odd', ['q1']);
+    const oddRecord = { ...(odd.records[0] as NewRecord), contentHash: 'h-q1' };
+    await store.putBatches([{ batchId: 'all', catalogueEntryId: 'e', root: tree.root, size: sealed.length }, odd.request], [...records, oddRecord], '2026-11-22T00:00:00.000Z');
+    for (const reopened of [false, true]) {
+      if (reopened) {
+        await store.close();
+        store = await openStore(dir());
+      }
+      const stored = await store.getRecords(sealed.map((s) => s.header.recordId));
+      expect(stored).toEqual(records.map((r) => ({ sealed: r.sealed, batchId: 'all', index: r.index, proof: r.proof, root: tree.root, anchored: false })));
+      // Key order too: a record is served as the JSON of what was stored.
+      expect(stored.map((r) => JSON.stringify(r?.sealed))).toEqual(sealed.map((s) => JSON.stringify(s)));
+      expect(await store.contentHashes(['q1', ...records.map((r) => r.sealed.header.recordId)])).toEqual(['h-q1', ...records.map((r) => r.contentHash)]);
+      expect(await store.getRecord('q1')).toMatchObject({ sealed: oddRecord.sealed, batchId: 'odd', index: 0 });
+    }
+    expect((await store.listRecordsBySubject(SUBJECT)).map((r) => r.sealed.header.recordId).sort()).toEqual([...sealed.map((s) => s.header.recordId), 'q1'].sort());
+    await store.close();
+    const raw = new Level<string, Buffer>(dir(), { valueEncoding: 'buffer' });
+    const values = await raw.sublevel<string, Buffer>('records', { valueEncoding: 'buffer' }).getMany([sealed[0]?.header.recordId ?? '', 'q1']);
+    expect(values.map((v) => v?.[0])).toEqual([1, '{'.charCodeAt(0)]);
+    await raw.close();
+    store = await openStore(dir());
+  });
+
+  it('refuses a publish write once closed, and writes nothing', async () => {
+    const a = batch('b1', ['r1']);
+    await store.close();
+    await expect(store.putBatches([a.request], a.records, '2026-11-22T00:00:00.000Z')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    store = await openStore(dir());
+    expect(await store.getRecord('r1')).toBeUndefined();
+    expect(await store.outbox()).toEqual([]);
   });
 
   it('refuses to mark an unknown batch anchored', async () => {
