@@ -160,13 +160,18 @@ export function createSealPool(opts: SealPoolOptions = {}): SealPool {
       // Kept alive while it holds work: a publish under way is not cut short by the process exiting.
       thread.worker.ref();
       const task: SealTask = { id, records, offset, ctx };
-      try {
-        thread.worker.postMessage(task);
-      } catch (e) {
-        thread.pending.delete(id);
-        if (thread.pending.size === 0) thread.worker.unref();
-        reject(e instanceof Error ? e : new Error(String(e)));
-      }
+      const post = (): void => {
+        try {
+          thread.worker.postMessage(task);
+        } catch (e) {
+          thread.pending.delete(id);
+          if (thread.pending.size === 0) thread.worker.unref();
+          reject(e instanceof Error ? e : new Error(String(e)));
+        }
+      };
+      // A worker takes work once loaded (a worker that fails to load fails its pending chunks).
+      if (thread.isReady) post();
+      else thread.ready.then(post, () => undefined);
     });
   }
 

@@ -107,6 +107,7 @@ export interface ChunkResult {
   sealErrors?: { index: number; error: WireError }[];
 }
 
+/** An error as it crosses from a worker. */
 export function toWireError(e: unknown): WireError {
   if (isCredexError(e)) {
     const wire: WireError = { code: e.code, text: errorText(e) };
@@ -117,9 +118,13 @@ export function toWireError(e: unknown): WireError {
   return { text: err.message, name: err.name };
 }
 
+// The standard classes an error handler may tell apart (a SyntaxError is a client's bad JSON).
+const ERROR_CLASSES: Readonly<Record<string, ErrorConstructor>> = { TypeError, RangeError, SyntaxError };
+
+/** An error that crossed from a worker, rebuilt: a CredexError with its code, text and details, or an error of the same class and message. */
 export function fromWireError(wire: WireError): Error {
   if (wire.code !== undefined) return credexError(wire.code, wire.text, wire.details);
-  const err = new Error(wire.text);
+  const err = new (ERROR_CLASSES[wire.name ?? ''] ?? Error)(wire.text);
   if (wire.name !== undefined) err.name = wire.name;
   return err;
 }
