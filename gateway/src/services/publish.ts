@@ -8,6 +8,11 @@
  * response was lost) is found on chain and marked anchored; a batch the contract refuses is
  * dropped, so refused input leaves nothing behind. A record is reported (and served) only once
  * its batch is anchored.
+ *
+ * The per-record work (validate, content hash, seal; seal-records.ts) of a publish of at least
+ * POOL_MIN_RECORDS records runs in seal workers (seal-pool.ts), in chunks, once they are ready:
+ * the first such publish starts them and still works on the main thread. A smaller publish, or
+ * one while the workers start, does the same work here, with the same errors.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { SealedRecord } from '@credex/core';
