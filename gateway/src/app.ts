@@ -44,6 +44,8 @@ export async function app(fastify: FastifyInstance, opts: AppOptions): Promise<v
   await fastify.register(docsPlugin, { mspId: config.mspId, publicUrl: config.publicUrl });
   await fastify.register(rateLimitPlugin, { perMinute: config.limits.ratePerMinute });
   await fastify.register(servicesPlugin, { config, ledger: opts.ledger, store: opts.store, maintenanceMs: opts.maintenanceMs });
+  // The publisher's seal workers (started by the first large publish) stop with the app.
+  fastify.addHook('onClose', () => fastify.publisher.close());
 
   // The request id of the logs, for the caller to quote.
   fastify.addHook('onRequest', (request, reply, done) => {

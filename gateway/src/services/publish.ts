@@ -8,15 +8,22 @@
  * response was lost) is found on chain and marked anchored; a batch the contract refuses is
  * dropped, so refused input leaves nothing behind. A record is reported (and served) only once
  * its batch is anchored.
+ *
+ * The per-record work (validate, content hash, seal; seal-records.ts) of a publish of at least
+ * POOL_MIN_RECORDS records runs in seal workers (seal-pool.ts), in chunks, once they are ready:
+ * the first such publish starts them and still works on the main thread. A smaller publish, or
+ * one while the workers start, does the same work here, with the same errors.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { RecordHeader, SealedRecord } from '@credex/core';
-import { assertUscc, buildMerkleTree, canonicalize, credexError, isCredexError, sealRecord, sha256Hex } from '@credex/core';
-import type { CatalogueEntry, CreditRecord } from '@credex/schemas';
-import { validate } from '@credex/schemas';
+import type { SealedRecord } from '@credex/core';
+import { buildMerkleTree, canonicalize, credexError, isCredexError } from '@credex/core';
+import type { CatalogueEntry } from '@credex/schemas';
 import type { LedgerClient } from '../ledger/client';
-import { errorText } from '../errors';
 import { LedgerError } from '../ledger/errors';
+import type { SealPool } from './seal-pool';
+import { createSealPool } from './seal-pool';
+import type { ChunkResult, PreparedRecord, SealContext } from './seal-records';
+import { prepareRecord, sealPrepared, unpackChunk } from './seal-records';
 import type { AnchorRequest, NewRecord, RecordRef, Store, StoredRecord, Supersession } from '../store/store';
 import { refOf } from '../store/store';
 
@@ -24,6 +31,8 @@ import { refOf } from '../store/store';
 export const MAX_RECORDS_PER_PUBLISH = 10_000;
 /** At most this many records of one publish may supersede earlier ones (anchor-batch `supersessions`). */
 export const MAX_SUPERSESSIONS_PER_PUBLISH = 100;
+/** A publish of at least this many records is validated and sealed in the seal workers, in chunks. */
+export const POOL_MIN_RECORDS = 256;
 
 /** What a publisher's staff posts. */
 export interface PublishInput {
@@ -73,11 +82,15 @@ export interface Publisher {
   replayOutbox(log: FastifyBaseLogger): Promise<number>;
   /** Waits for the anchors under way (before the store closes). */
   drain(): Promise<void>;
-}
-
-interface PreparedRecord {
-  record: CreditRecord;
-  contentHash: string;
+  /**
+   * Starts the seal workers and waits until they are ready. Optional: the first large publish
+   * starts them, and does its own work on the main thread until they are ready.
+   */
+  startSealWorkers(): Promise<void>;
+  /** Seal worker threads running (none before the first large publish, none after `close`). */
+  readonly sealThreads: number;
+  /** Stops the seal workers (when the app closes). */
+  close(): Promise<void>;
 }
 
 interface OnChainBatch {
@@ -92,8 +105,17 @@ interface Anchored {
 }
 
 /** Creates the publisher of organization `mspId`. */
-export function createPublisher(deps: { mspId: string; ledger: LedgerClient; store: Store }): Publisher {
+export function createPublisher(deps: {
+  mspId: string;
+  ledger: LedgerClient;
+  store: Store;
+  /** The seal workers to use (default: a pool of its own, started when first needed, closed by `close`). */
+  sealPool?: SealPool;
+}): Publisher {
   const { mspId, ledger, store } = deps;
+  let pool = deps.sealPool;
+  const ownPool = pool === undefined;
+  const sealPool = (): SealPool => (pool ??= createSealPool());
   const anchoring = new Map<string, Promise<Anchored>>();
   // Record ids a publish in flight has taken (checked new under the lock) but may not have stored yet.
   const claimed = new Map<string, { contentHash: string; settled: Promise<void> }>();
@@ -181,42 +203,36 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
     return entry;
   }
 
-  function prepare(input: PublishInput, entry: CatalogueEntry, supersedes?: string): PreparedRecord[] {
-    const prepared: PreparedRecord[] = new Array<PreparedRecord>(input.records.length);
-    input.records.forEach((raw, i) => {
-      let record: CreditRecord;
-      try {
-        record = validate('credit-record', raw);
-        assertUscc(record.subject);
-      } catch (e) {
-        if (isCredexError(e)) {
-          throw credexError(e.code, `records[${i}]: ${errorText(e)}`, { index: i, ...e.details });
-        }
-        throw e;
-      }
-      if (record.recordType !== entry.recordType) {
-        throw credexError('RECORD_TYPE_MISMATCH', `records[${i}] is a ${record.recordType}, entry ${entry.entryId} holds ${entry.recordType}`, { index: i });
-      }
-      if (record.subject !== entry.subject) {
-        throw credexError('SUBJECT_MISMATCH', `records[${i}] is about ${record.subject}, entry ${entry.entryId} about ${entry.subject}`, { index: i });
-      }
-      if (supersedes !== undefined) record = { ...record, supersedes };
-      prepared[i] = { record, contentHash: sha256Hex(canonicalize({ catalogueEntryId: input.catalogueEntryId, record })) };
-    });
+  /** Validates and hashes every record on this thread, the first failing one deciding the error; sealing comes later. */
+  function prepare(records: readonly unknown[], ctx: SealContext): PreparedRecord[] {
+    const prepared = new Array<PreparedRecord>(records.length);
+    for (let i = 0; i < records.length; i++) prepared[i] = prepareRecord(records[i], i, ctx);
     return prepared;
   }
 
-  function seal(record: CreditRecord, catalogueEntryId: string): SealedRecord {
-    const header: RecordHeader = {
-      recordId: record.recordId,
-      recordType: record.recordType,
-      subject: record.subject,
-      publisher: mspId,
-      catalogueEntryId,
-      issuedAt: record.issuedAt,
-    };
-    if (record.supersedes !== undefined) header.supersedes = record.supersedes;
-    return sealRecord(header, record.fields as unknown as Record<string, unknown>);
+  /**
+   * {@link prepare} in the seal workers, chunk by chunk, sealing as well (a record published
+   * before is sealed for nothing, but the workers' time is not the main thread's). Chunks are
+   * taken back in order, so the first failing record by index decides the error.
+   */
+  async function prepareInPool(records: readonly unknown[], ctx: SealContext, workers: SealPool): Promise<PreparedRecord[]> {
+    const chunk = Math.min(1_000, Math.max(250, Math.ceil(records.length / (8 * workers.size))));
+    const chunks: { offset: number; records: readonly unknown[]; result: Promise<ChunkResult> }[] = [];
+    for (let offset = 0; offset < records.length; offset += chunk) {
+      const part = records.slice(offset, offset + chunk);
+      const result = workers.run(part, offset, ctx);
+      result.catch(() => undefined);
+      chunks.push({ offset, records: part, result });
+    }
+    const prepared = new Array<PreparedRecord>(records.length);
+    for (const c of chunks) unpackChunk(c.records, c.offset, ctx, await c.result, prepared);
+    return prepared;
+  }
+
+  /** A prepared record sealed: in the worker that prepared it, or here. */
+  function seal(p: PreparedRecord, ctx: SealContext): SealedRecord {
+    if (p.sealError !== undefined) throw p.sealError;
+    return p.sealed ?? sealPrepared(p.record, ctx);
   }
 
   /**
@@ -267,7 +283,12 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
     }
     const progress = (phase: PublishProgress['phase'], done: number): void => opts.onProgress?.({ phase, done, total });
     const entry = await loadEntry(input.catalogueEntryId);
-    const prepared = prepare(input, entry, opts.supersedes);
+    const ctx: SealContext = { mspId, catalogueEntryId: input.catalogueEntryId, entry: { entryId: entry.entryId, recordType: entry.recordType, subject: entry.subject } };
+    if (opts.supersedes !== undefined) ctx.supersedes = opts.supersedes;
+    // Large publishes go to the seal workers once they are ready (the first one starts them).
+    const prepared = total >= POOL_MIN_RECORDS && sealPool().warm()
+      ? await prepareInPool(input.records, ctx, sealPool())
+      : prepare(input.records, ctx);
     const unique = new Map<string, PreparedRecord>();
     for (const p of prepared) {
       const seen = unique.get(p.record.recordId);
@@ -281,7 +302,7 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
 
     // Sealing is the costly part: done outside the lock, for the ids not published before.
     const { done: before, waits: inFlightBefore } = await publishedBefore(ids, unique);
-    let sealed = ids.filter((id) => !before.has(id)).map((id) => seal((unique.get(id) as PreparedRecord).record, input.catalogueEntryId));
+    let sealed = ids.filter((id) => !before.has(id)).map((id) => seal(unique.get(id) as PreparedRecord, ctx));
     progress('sealed', total);
     const refs = await supersededRefs(sealed);
 
@@ -381,7 +402,20 @@ export function createPublisher(deps: { mspId: string; ledger: LedgerClient; sto
     await Promise.allSettled([...anchoring.values()]);
   }
 
-  return { publish, replayOutbox, drain };
+  async function close(): Promise<void> {
+    if (ownPool) await pool?.close();
+  }
+
+  return {
+    publish,
+    replayOutbox,
+    drain,
+    startSealWorkers: () => sealPool().start(),
+    get sealThreads() {
+      return pool?.threads ?? 0;
+    },
+    close,
+  };
 }
 
 function toPublished(r: StoredRecord, size: number): PublishedRecord {
