@@ -109,6 +109,9 @@ async function main(): Promise<void> {
     ledger: { connectionProfile: sim.profile },
   });
   const app = await buildApp({ config, logger: false, maintenanceMs: 0 });
+  // A served gateway has its seal workers running; they start at the first large publish, so
+  // start them here rather than inside a timed run.
+  await app.publisher.startSealWorkers();
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   try {
     const created = await fetch(`${address}/v1/catalogue`, {
