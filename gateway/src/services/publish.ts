@@ -22,8 +22,8 @@ import type { LedgerClient } from '../ledger/client';
 import { LedgerError } from '../ledger/errors';
 import type { SealPool } from './seal-pool';
 import { createSealPool } from './seal-pool';
-import type { ChunkResult, PreparedRecord, SealContext } from './seal-records';
-import { prepareRecord, sealPrepared, unpackChunk } from './seal-records';
+import type { ChunkResult, PreparedRecord, SealContext, SealedEntry } from './seal-records';
+import { prepareRecord, sealedEntry, sealPrepared, unpackChunk } from './seal-records';
 import type { AnchorRequest, NewRecord, RecordRef, Store, StoredRecord, Supersession } from '../store/store';
 import { refOf } from '../store/store';
 
@@ -217,22 +217,23 @@ export function createPublisher(deps: {
    */
   async function prepareInPool(records: readonly unknown[], ctx: SealContext, workers: SealPool): Promise<PreparedRecord[]> {
     const chunk = Math.min(1_000, Math.max(250, Math.ceil(records.length / (8 * workers.size))));
-    const chunks: { offset: number; records: readonly unknown[]; result: Promise<ChunkResult> }[] = [];
+    const chunks: { offset: number; result: Promise<ChunkResult> }[] = [];
     for (let offset = 0; offset < records.length; offset += chunk) {
-      const part = records.slice(offset, offset + chunk);
-      const result = workers.run(part, offset, ctx);
+      const result = workers.run(records.slice(offset, offset + chunk), offset, ctx);
       result.catch(() => undefined);
-      chunks.push({ offset, records: part, result });
+      chunks.push({ offset, result });
     }
     const prepared = new Array<PreparedRecord>(records.length);
-    for (const c of chunks) unpackChunk(c.records, c.offset, ctx, await c.result, prepared);
+    for (const c of chunks) unpackChunk(c.offset, ctx, await c.result, prepared);
     return prepared;
   }
 
   /** A prepared record sealed: in the worker that prepared it, or here. */
-  function seal(p: PreparedRecord, ctx: SealContext): SealedRecord {
+  function seal(p: PreparedRecord, ctx: SealContext): SealedEntry {
     if (p.sealError !== undefined) throw p.sealError;
-    return p.sealed ?? sealPrepared(p.record, ctx);
+    if (p.sealed !== undefined) return p.sealed;
+    if (p.record === undefined) throw new Error(`record ${p.recordId} was prepared neither sealed nor to seal`);
+    return sealedEntry(sealPrepared(p.record, ctx), p.contentHash);
   }
 
   /**
@@ -259,10 +260,10 @@ export function createPublisher(deps: {
   }
 
   /** The RecordRefs of the records our new records supersede (they must be ours, so in our store). */
-  async function supersededRefs(sealed: SealedRecord[]): Promise<Map<string, RecordRef>> {
-    const ids = [...new Set(sealed.flatMap((s) => (s.header.supersedes === undefined ? [] : [s.header.supersedes])))];
+  async function supersededRefs(sealed: SealedEntry[]): Promise<Map<string, RecordRef>> {
+    const ids = [...new Set(sealed.flatMap((s) => (s.supersedes === undefined ? [] : [s.supersedes])))];
     if (ids.length === 0) return new Map();
-    if (sealed.filter((s) => s.header.supersedes !== undefined).length > MAX_SUPERSESSIONS_PER_PUBLISH) {
+    if (sealed.filter((s) => s.supersedes !== undefined).length > MAX_SUPERSESSIONS_PER_PUBLISH) {
       throw credexError('SUPERSESSIONS_TOO_MANY', `at most ${MAX_SUPERSESSIONS_PER_PUBLISH} records of one publish may supersede earlier ones`);
     }
     const stored = await store.getRecords(ids);
@@ -291,11 +292,11 @@ export function createPublisher(deps: {
       : prepare(input.records, ctx);
     const unique = new Map<string, PreparedRecord>();
     for (const p of prepared) {
-      const seen = unique.get(p.record.recordId);
+      const seen = unique.get(p.recordId);
       if (seen !== undefined && seen.contentHash !== p.contentHash) {
-        throw credexError('RECORD_CONFLICT', `record ${p.record.recordId} appears twice with different content`, { recordIds: [p.record.recordId] });
+        throw credexError('RECORD_CONFLICT', `record ${p.recordId} appears twice with different content`, { recordIds: [p.recordId] });
       }
-      unique.set(p.record.recordId, p);
+      unique.set(p.recordId, p);
     }
     const ids = [...unique.keys()];
     progress('validated', total);
@@ -311,11 +312,11 @@ export function createPublisher(deps: {
     const settled = new Promise<void>((resolve) => (settle = resolve));
     const { batch, waits } = await exclusively(async () => {
       // Checked again under the lock: a concurrent publish may have taken some of these ids since.
-      const raced = await publishedBefore(sealed.map((s) => s.header.recordId), unique);
-      if (raced.done.size > 0) sealed = sealed.filter((s) => !raced.done.has(s.header.recordId));
+      const raced = await publishedBefore(sealed.map((s) => s.recordId), unique);
+      if (raced.done.size > 0) sealed = sealed.filter((s) => !raced.done.has(s.recordId));
       if (sealed.length === 0) return { batch: undefined, waits: raced.waits };
       // Taken: from here on a concurrent publish of these ids waits for this one.
-      for (const s of sealed) claimed.set(s.header.recordId, { contentHash: (unique.get(s.header.recordId) as PreparedRecord).contentHash, settled });
+      for (const s of sealed) claimed.set(s.recordId, { contentHash: s.contentHash, settled });
       return { batch: sealed, waits: raced.waits };
     });
 
@@ -326,11 +327,13 @@ export function createPublisher(deps: {
         const records: NewRecord[] = new Array<NewRecord>(batch.length);
         const supersessions: Supersession[] = [];
         batch.forEach((s, index) => {
-          const recordId = s.header.recordId;
+          const recordId = s.recordId;
           const proof = tree.proof(index);
-          records[index] = { sealed: s, batchId, index, proof, contentHash: (unique.get(recordId) as PreparedRecord).contentHash };
+          records[index] = s.body === undefined
+            ? { sealed: s.sealed as SealedRecord, batchId, index, proof, contentHash: s.contentHash }
+            : { encoded: { recordId, subject: s.subject, body: s.body }, batchId, index, proof, contentHash: s.contentHash };
           placed.set(recordId, { recordId, leafHash: s.leafHash, batchId, index, size: batch.length, proof, root: tree.root, txId: '' });
-          const old = s.header.supersedes === undefined ? undefined : refs.get(s.header.supersedes);
+          const old = s.supersedes === undefined ? undefined : refs.get(s.supersedes);
           if (old !== undefined) supersessions.push({ record: { recordId, index, leafHash: s.leafHash, proof }, supersedes: old });
         });
         const request: AnchorRequest = { batchId, catalogueEntryId: input.catalogueEntryId, root: tree.root, size: batch.length };
@@ -352,7 +355,7 @@ export function createPublisher(deps: {
       }
       progress('anchored', total);
     } finally {
-      for (const s of batch ?? []) if (claimed.get(s.header.recordId)?.settled === settled) claimed.delete(s.header.recordId);
+      for (const s of batch ?? []) if (claimed.get(s.recordId)?.settled === settled) claimed.delete(s.recordId);
       settle();
     }
     // Records another publish in flight took: their outcome first.

@@ -1,15 +1,17 @@
 /**
  * The per-record work of a publish — validate, check against the catalogue entry, content hash,
  * seal — in one place for both paths: the main thread (small publishes) and the seal workers
- * (chunks of large ones, see seal-pool.ts). A worker answers a chunk in a packed text form
- * (hashes, salts and digests only); the main thread rebuilds the sealed records from it and
- * from the records it already holds, since validation does not change a record.
+ * (chunks of large ones, see seal-pool.ts). A worker answers a chunk with the records' stored
+ * value bodies, encoded (record-codec.ts), in one buffer it hands over, and a packed text of
+ * what the publish path needs per record (id, content hash, leaf hash, supersedes): the main
+ * thread neither rebuilds nor encodes the sealed records, it writes their bodies as they are.
  */
 import type { RecordHeader, SealedRecord } from '@credex/core';
 import { assertUscc, canonicalize, credexError, isCredexError, sealRecord, sha256Hex } from '@credex/core';
 import type { CreditRecord } from '@credex/schemas';
 import { validate } from '@credex/schemas';
 import { errorText } from '../errors';
+import { bodyAt, encodeRecordBodies } from '../store/record-codec';
 
 /** What the per-record work of one publish needs to know, besides the records. */
 export interface SealContext {
@@ -22,11 +24,30 @@ export interface SealContext {
   supersedes?: string;
 }
 
-/** A validated record, its content hash and (when sealed in a worker) its sealed form. */
-export interface PreparedRecord {
-  record: CreditRecord;
+/**
+ * A sealed record as the publish path uses it: what it needs to know of it, and the record
+ * itself (sealed on the main thread) or its stored value's body (sealed in a worker).
+ */
+export interface SealedEntry {
+  recordId: string;
+  subject: string;
+  leafHash: string;
+  supersedes?: string;
   contentHash: string;
+  /** Sealed on the main thread. */
   sealed?: SealedRecord;
+  /** Sealed in a worker: the record codec's body of its value. */
+  body?: Uint8Array;
+}
+
+/** A validated record, its content hash and either the record (to seal) or, from a worker, its sealed entry. */
+export interface PreparedRecord {
+  recordId: string;
+  contentHash: string;
+  /** The validated record (main thread), sealed when needed. */
+  record?: CreditRecord;
+  /** Sealed in a worker. */
+  sealed?: SealedEntry;
   /** Why sealing failed in the worker; thrown only if the record is to be sealed. */
   sealError?: Error;
 }
@@ -57,7 +78,7 @@ export function prepareRecord(raw: unknown, i: number, ctx: SealContext): Prepar
     throw credexError('SUBJECT_MISMATCH', `records[${i}] is about ${record.subject}, entry ${entry.entryId} about ${entry.subject}`, { index: i });
   }
   record = withSupersedes(record, ctx);
-  return { record, contentHash: sha256Hex(canonicalize({ catalogueEntryId: ctx.catalogueEntryId, record })) };
+  return { recordId: record.recordId, record, contentHash: sha256Hex(canonicalize({ catalogueEntryId: ctx.catalogueEntryId, record })) };
 }
 
 /** The record as published: with the `supersedes` of the publish, if any. */
@@ -83,6 +104,14 @@ export function sealPrepared(record: CreditRecord, ctx: SealContext): SealedReco
   return sealRecord(headerOf(record, ctx), record.fields as unknown as Record<string, unknown>);
 }
 
+/** A record sealed on the main thread, as the publish path uses it. */
+export function sealedEntry(sealed: SealedRecord, contentHash: string): SealedEntry {
+  const { header } = sealed;
+  const entry: SealedEntry = { recordId: header.recordId, subject: header.subject, leafHash: sealed.leafHash, contentHash, sealed };
+  if (header.supersedes !== undefined) entry.supersedes = header.supersedes;
+  return entry;
+}
+
 /** An error thrown by the per-record work, as it crosses from a worker (structured-cloneable). */
 export interface WireError {
   /** Set for a CredexError. */
@@ -96,13 +125,18 @@ export interface WireError {
 /** What a worker answers for one chunk. */
 export interface ChunkResult {
   /**
-   * Per record prepared, in order, up to the first failing one, comma-separated: `contentHash,leafHash`
-   * then `salt,digest` per field in the order of the record's fields; a record whose sealing
-   * failed has its content hash only. (One string crosses threads far cheaper than objects.)
+   * Per record prepared, in order, up to the first failing one, comma-separated (record ids
+   * have no commas): `recordId,contentHash,leafHash,supersedes`; the leaf hash is empty for a
+   * record whose sealing failed, `supersedes` empty for a record superseding none or when the
+   * publish sets it for all (SealContext). (One string crosses threads far cheaper than objects.)
    */
-  packed: string;
-  /** How many records `packed` holds. */
+  meta: string;
+  /** How many records `meta` holds. */
   count: number;
+  /** The value bodies of the sealed records in order (none for a record whose sealing failed): its buffer is handed over, not copied. */
+  bodies: Uint8Array;
+  /** Where each body ends in `bodies`. */
+  ends: Uint32Array;
   /** The first record of the chunk that failed preparation: its index in the publish and why. */
   error?: { index: number; error: WireError };
   /** Records prepared but not sealed: index in the publish and why. */
@@ -131,63 +165,72 @@ export function fromWireError(wire: WireError): Error {
   return err;
 }
 
-/** The worker's part: prepares and seals `records` (at `offset` in the publish) up to the first failure. */
+/** The worker's part: prepares and seals `records` (at `offset` in the publish) up to the first failure, and encodes the sealed records' value bodies. */
 export function sealChunk(records: readonly unknown[], offset: number, ctx: SealContext): ChunkResult {
   const parts: string[] = [];
-  const result: ChunkResult = { packed: '', count: 0 };
+  const bodies: { sealed: SealedRecord; contentHash: string }[] = [];
+  let error: ChunkResult['error'];
+  let sealErrors: ChunkResult['sealErrors'];
   for (let k = 0; k < records.length; k++) {
     const index = offset + k;
     let prepared: PreparedRecord;
     try {
       prepared = prepareRecord(records[k], index, ctx);
     } catch (e) {
-      result.error = { index, error: toWireError(e) };
+      error = { index, error: toWireError(e) };
       break;
     }
+    const record = prepared.record as CreditRecord;
     let sealed: SealedRecord;
     try {
-      sealed = sealPrepared(prepared.record, ctx);
+      sealed = sealPrepared(record, ctx);
     } catch (e) {
-      (result.sealErrors ??= []).push({ index, error: toWireError(e) });
-      parts.push(prepared.contentHash);
+      (sealErrors ??= []).push({ index, error: toWireError(e) });
+      parts.push(record.recordId, prepared.contentHash, '', '');
       continue;
     }
-    parts.push(prepared.contentHash, sealed.leafHash);
-    for (const name of Object.keys(sealed.fieldDigests)) parts.push(sealed.salts[name] ?? '', sealed.fieldDigests[name] ?? '');
+    bodies.push({ sealed, contentHash: prepared.contentHash });
+    parts.push(record.recordId, prepared.contentHash, sealed.leafHash, ctx.supersedes === undefined ? (record.supersedes ?? '') : '');
   }
-  result.count = result.error === undefined ? records.length : result.error.index - offset;
-  result.packed = parts.join(',');
+  const encoded = encodeRecordBodies(bodies);
+  const result: ChunkResult = {
+    meta: parts.join(','),
+    count: error === undefined ? records.length : error.index - offset,
+    bodies: encoded.bytes,
+    ends: encoded.ends,
+  };
+  if (error !== undefined) result.error = error;
+  if (sealErrors !== undefined) result.sealErrors = sealErrors;
   return result;
 }
 
 /**
- * The main thread's part: the prepared records of a chunk (at `offset`) from the worker's answer
- * and the records as the main thread holds them (the ones the worker validated).
+ * The main thread's part: the prepared (and sealed) records of a chunk at `offset`, from the
+ * worker's answer alone (every prepared record is about the entry's subject).
  *
  * @throws the chunk's first preparation error, as `prepareRecord` threw it in the worker
  */
-export function unpackChunk(records: readonly unknown[], offset: number, ctx: SealContext, result: ChunkResult, into: PreparedRecord[]): void {
-  const parts = result.count === 0 ? [] : result.packed.split(',');
+export function unpackChunk(offset: number, ctx: SealContext, result: ChunkResult, into: PreparedRecord[]): void {
+  const parts = result.count === 0 ? [] : result.meta.split(',');
   const sealErrors = new Map(result.sealErrors?.map((s) => [s.index, s.error]));
+  const subject = ctx.entry.subject;
   let p = 0;
+  let b = 0;
   for (let k = 0; k < result.count; k++) {
     const index = offset + k;
-    const record = withSupersedes(records[k] as CreditRecord, ctx);
+    const recordId = parts[p++] as string;
     const contentHash = parts[p++] as string;
+    const leafHash = parts[p++] as string;
+    const carried = parts[p++] ?? '';
     const sealError = sealErrors.get(index);
     if (sealError !== undefined) {
-      into[index] = { record, contentHash, sealError: fromWireError(sealError) };
+      into[index] = { recordId, contentHash, sealError: fromWireError(sealError) };
       continue;
     }
-    const leafHash = parts[p++] as string;
-    const fields = record.fields as unknown as Record<string, unknown>;
-    const salts: Record<string, string> = {};
-    const fieldDigests: Record<string, string> = {};
-    for (const name of Object.keys(fields)) {
-      salts[name] = parts[p++] as string;
-      fieldDigests[name] = parts[p++] as string;
-    }
-    into[index] = { record, contentHash, sealed: { header: headerOf(record, ctx), fields, salts, fieldDigests, leafHash } };
+    const sealed: SealedEntry = { recordId, subject, leafHash, contentHash, body: bodyAt(result.bodies, result.ends, b++) };
+    if (ctx.supersedes !== undefined) sealed.supersedes = ctx.supersedes;
+    else if (carried !== '') sealed.supersedes = carried;
+    into[index] = { recordId, contentHash, sealed };
   }
   if (result.error !== undefined) throw fromWireError(result.error.error);
 }

@@ -1,6 +1,6 @@
 /**
  * A seal worker (see seal-pool.ts): prepares and seals the chunks of records it is sent, one at a
- * time, and answers each in the packed form of seal-records.ts.
+ * time, and answers each in the form of seal-records.ts, its encoded bodies' buffer handed over.
  */
 import { parentPort } from 'node:worker_threads';
 import { fixtureRecords } from '@credex/schemas';
@@ -26,7 +26,8 @@ function warmUp(): void {
 const port = parentPort;
 if (port === null) throw new Error('seal-worker runs in a worker thread');
 port.on('message', (task: SealTask) => {
-  port.postMessage({ id: task.id, result: sealChunk(task.records, task.offset, task.ctx) });
+  const result = sealChunk(task.records, task.offset, task.ctx);
+  port.postMessage({ id: task.id, result }, [result.bodies.buffer as ArrayBuffer, result.ends.buffer as ArrayBuffer]);
 });
 warmUp();
 port.postMessage({ ready: true });

@@ -7,28 +7,42 @@
  * header and fields only, and bytes the database copies as they are rather than a two-byte
  * string it converts to UTF-8 (twice: once to measure it).
  *
- * Layout (version 1; integers little-endian):
+ * A value is a prefix — its place in its batch, known only once the batch is formed — and a
+ * body — the sealed record and its content hash, everything else. The body is made where the
+ * record is sealed (a seal worker, for large publishes: see seal-records.ts), the prefix by the
+ * store as it writes; both paths write the same bytes for the same record.
  *
- *     0      u8   version (1)
+ * Layout (version 2; integers little-endian):
+ *
+ *     0      u8   version (2)
  *     1      u32  index in the batch
- *     5      u16  n, the number of fields
- *     7      u32  length of the JSON text, bytes
- *     11     32   leaf hash
- *     43     32   content hash
- *     75     32n  field digests, in the fields' order
- *     75+32n 18n  salts, in the fields' order: the base64url text of the n salts, each followed
+ *     5      u16  b, length of the batch id, bytes
+ *     7      b    batch id, UTF-8
+ *     7+b         body
+ *
+ * A body is compact:
+ *
+ *     0      u8   0
+ *     1      u16  n, the number of fields
+ *     3      u32  length of the JSON text, bytes
+ *     7      32   leaf hash
+ *     39     32   content hash
+ *     71     32n  field digests, in the fields' order
+ *     71+32n 18n  salts, in the fields' order: the base64url text of the n salts, each followed
  *                 by 'AA' (24 characters, 18 bytes a salt: its 16 bytes, the bits its 22nd
  *                 character has beyond them, zeros)
- *     75+50n      JSON text, UTF-8: [batchId, header, fields]
+ *     71+50n      JSON text, UTF-8: [header, fields]
+ *
+ * or, for a record the compact form cannot hold exactly (a salt not of 22 base64url characters,
+ * a digest or hash not 64 lowercase hex, salts or digests not keyed as its fields), JSON text:
+ * `{"sealed":…,"contentHash":…}` (its first byte `{`).
  *
  * The field names are those of `fields`, in their order, so salts and digests carry none. A
- * record the compact form cannot hold exactly (a salt not of 22 base64url characters, a digest or
- * hash not 64 lowercase hex, salts or digests not keyed as its fields) is written as JSON, as
- * before. A JSON value starts with `{` (0x7b), never a version byte, so values written by
+ * whole value in JSON starts with `{` (0x7b), never a version byte, so values written by
  * earlier versions — JSON, some with `proof` and `root`, some without `contentHash` — are read
- * as they are.
+ * as they are. (Version 1, a layout without the prefix, was never released.)
  *
- * Pure: no database here, so it could run in a worker thread.
+ * Pure: no database here, so it runs in the seal workers too.
  */
 import type { RecordHeader, SealedRecord } from '@credex/core';
 import { credexError } from '@credex/core';
@@ -46,59 +60,127 @@ export interface RecordValue {
   root?: string;
 }
 
-/** What is written about a new record. */
-export interface NewRecordValue {
+/** What a body holds: a sealed record and its content hash. */
+export interface RecordBody {
   sealed: SealedRecord;
   contentHash: string;
+}
+
+/** What is written about a new record. */
+export interface NewRecordValue extends RecordBody {
   batchId: string;
   index: number;
 }
 
-const VERSION = 1;
+/** Bodies encoded into one buffer: body i is `bytes[ends[i - 1] ?? 0, ends[i])`. */
+export interface EncodedBodies {
+  bytes: Buffer;
+  ends: Uint32Array;
+}
+
+/** A value to write: its place, and its body's bytes. */
+export interface ValueParts {
+  batchId: string;
+  index: number;
+  body: Uint8Array;
+}
+
+const VERSION = 2;
 const JSON_START = 0x7b;
-const FIXED = 75;
+const COMPACT = 0;
+const PREFIX = 7;
+const FIXED = 71;
 const HASH = 32;
 const SALT_SLOT = 18;
 const SALT_TEXT = 24;
 const SALT_CHARS = 22;
-/** Values are written into shared slabs of this many bytes (a value larger gets its own). */
-const SLAB = 1 << 20;
+const U32 = 0xffffffff;
 
 /** The stored bytes of one record's value. */
 export function encodeRecordValue(value: NewRecordValue): Uint8Array {
   return encodeRecordValues([value])[0] as Uint8Array;
 }
 
-/**
- * The stored bytes of many records' values, as views of a few shared buffers (one allocation
- * per megabyte rather than one per record); each view is the value's bytes alone.
- */
+/** The stored bytes of many records' values, as views of one buffer; each view is the value's bytes alone. */
 export function encodeRecordValues(values: readonly NewRecordValue[]): Uint8Array[] {
-  const out = new Array<Uint8Array>(values.length);
-  let slab: Buffer = Buffer.allocUnsafe(0);
+  const { bytes, ends } = encodeRecordBodies(values);
+  return joinRecordValues(values.map((v, i) => ({ batchId: v.batchId, index: v.index, body: bodyAt(bytes, ends, i) })));
+}
+
+/** Body `i` of encoded bodies. */
+export function bodyAt(bytes: Uint8Array, ends: Uint32Array, i: number): Uint8Array {
+  return bytes.subarray(i === 0 ? 0 : ends[i - 1], ends[i]);
+}
+
+/** The bodies of these records, in one buffer of their own (the seal workers hand it to the main thread). */
+export function encodeRecordBodies(values: readonly RecordBody[]): EncodedBodies {
+  const ends = new Uint32Array(values.length);
+  // Never Node's shared pool: a worker hands this buffer over whole.
+  let out: Buffer = Buffer.allocUnsafeSlow(Math.max(256, values.length * 2048));
   let offset = 0;
   for (let i = 0; i < values.length; i++) {
-    const value = values[i] as NewRecordValue;
-    const text = JSON.stringify([value.batchId, value.sealed.header, value.sealed.fields]);
+    const value = values[i] as RecordBody;
+    const text = JSON.stringify([value.sealed.header, value.sealed.fields]);
     const names = Object.keys(value.sealed.fields);
     // At most 3 UTF-8 bytes per UTF-16 unit.
     const room = FIXED + names.length * (HASH + SALT_SLOT) + 3 * text.length;
-    if (slab.length - offset < room) [slab, offset] = newSlab(room, values.length - i);
-    let start = offset;
-    offset = writeCompact(slab, start, value, names, text);
-    if (offset < 0) {
-      const json = jsonText(value);
-      if (slab.length - start < 3 * json.length) [slab, start] = newSlab(3 * json.length, values.length - i);
-      offset = start + slab.write(json, start, 'utf8');
+    if (out.length - offset < room) out = grown(out, offset, room);
+    let end = writeCompact(out, offset, value, names, text);
+    if (end < 0) {
+      const json = JSON.stringify({ sealed: value.sealed, contentHash: value.contentHash });
+      if (out.length - offset < 3 * json.length) out = grown(out, offset, 3 * json.length);
+      end = offset + out.write(json, offset, 'utf8');
     }
-    out[i] = slab.subarray(start, offset);
+    offset = end;
+    ends[i] = offset;
   }
-  return out;
+  return { bytes: out.subarray(0, offset), ends };
 }
 
-/** A new shared buffer and its start: room for this value, and for the next ones up to a slab. */
-function newSlab(room: number, values: number): [Buffer, number] {
-  return [Buffer.allocUnsafe(Math.max(room, Math.min(SLAB, room * values))), 0];
+/** A buffer with `used` bytes of `out` and room for `room` more. */
+function grown(out: Buffer, used: number, room: number): Buffer {
+  const next = Buffer.allocUnsafeSlow(Math.max(2 * out.length, used + room));
+  out.copy(next, 0, 0, used);
+  return next;
+}
+
+/**
+ * The stored values of records whose bodies are encoded: prefix and body each, as views of one
+ * buffer.
+ *
+ * @throws CredexError `INDEX_INVALID` for an index not a u32, `BATCH_ID_INVALID` for a batch id
+ *   longer than 65,535 bytes
+ */
+export function joinRecordValues(parts: readonly ValueParts[]): Uint8Array[] {
+  const ids = new Map<string, Buffer>();
+  let total = 0;
+  for (const p of parts) {
+    let id = ids.get(p.batchId);
+    if (id === undefined) {
+      id = Buffer.from(p.batchId, 'utf8');
+      if (id.length > 0xffff) throw credexError('BATCH_ID_INVALID', `a batch id of ${id.length} bytes`, { batchId: p.batchId.slice(0, 100) });
+      ids.set(p.batchId, id);
+    }
+    if (!Number.isInteger(p.index) || p.index < 0 || p.index > U32) throw credexError('INDEX_INVALID', `leaf index ${p.index} is no u32`, { index: p.index });
+    total += PREFIX + id.length + p.body.length;
+  }
+  const out = Buffer.allocUnsafe(total);
+  const values = new Array<Uint8Array>(parts.length);
+  let at = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i] as ValueParts;
+    const id = ids.get(p.batchId) as Buffer;
+    const start = at;
+    out[at] = VERSION;
+    out.writeUInt32LE(p.index, at + 1);
+    out.writeUInt16LE(id.length, at + 5);
+    at += PREFIX;
+    at += id.copy(out, at);
+    out.set(p.body, at);
+    at += p.body.length;
+    values[i] = out.subarray(start, at);
+  }
+  return values;
 }
 
 /**
@@ -110,16 +192,44 @@ function newSlab(room: number, values: number): [Buffer, number] {
  */
 export function decodeRecordValue(bytes: Uint8Array): RecordValue {
   const b = asBuffer(bytes);
-  if (b[0] === JSON_START) return parse(b, 0) as RecordValue;
-  const n = compactFieldCount(b);
-  const textStart = FIXED + n * (HASH + SALT_SLOT);
-  const text = parse(b, textStart);
-  if (!Array.isArray(text) || text.length !== 3) throw corrupt('its text is not [batchId, header, fields]');
-  const [batchId, header, fields] = text as [string, RecordHeader, Record<string, unknown>];
+  if (b[0] === JSON_START) return parse(b, 0, b.length) as RecordValue;
+  const bodyStart = bodyStartOf(b);
+  const batchId = b.toString('utf8', PREFIX, bodyStart);
+  const index = b.readUInt32LE(1);
+  const { sealed, contentHash } = decodeBody(b, bodyStart);
+  return { sealed, batchId, index, contentHash };
+}
+
+/** A body read back (as `decodeRecordValue` reads it in a value). */
+export function decodeRecordBody(bytes: Uint8Array): RecordBody {
+  return decodeBody(asBuffer(bytes), 0);
+}
+
+/** The content hash in a stored value, read without decoding the rest (idempotency checks). */
+export function contentHashOf(bytes: Uint8Array): string | undefined {
+  const b = asBuffer(bytes);
+  if (b[0] === JSON_START) return (parse(b, 0, b.length) as RecordValue).contentHash;
+  const at = bodyStartOf(b);
+  if (b[at] === JSON_START) return (parse(b, at, b.length) as RecordBody).contentHash;
+  compactFieldCount(b, at);
+  return b.toString('hex', at + 7 + HASH, at + 7 + 2 * HASH);
+}
+
+function decodeBody(b: Buffer, at: number): RecordBody {
+  if (b[at] === JSON_START) {
+    const body = parse(b, at, b.length) as Partial<RecordBody> | null;
+    if (typeof body !== 'object' || body === null || body.sealed === undefined || typeof body.contentHash !== 'string') throw corrupt('its JSON body is not {sealed, contentHash}');
+    return { sealed: body.sealed, contentHash: body.contentHash };
+  }
+  const n = compactFieldCount(b, at);
+  const textStart = at + FIXED + n * (HASH + SALT_SLOT);
+  const text = parse(b, textStart, b.length);
+  if (!Array.isArray(text) || text.length !== 2) throw corrupt('its text is not [header, fields]');
+  const [header, fields] = text as [RecordHeader, Record<string, unknown>];
   const names = Object.keys(fields);
   if (names.length !== n) throw corrupt(`${names.length} fields, not ${n}`);
-  const hashes = b.toString('hex', 11, FIXED + HASH * n);
-  const saltText = b.toString('base64url', FIXED + HASH * n, textStart);
+  const hashes = b.toString('hex', at + 7, at + FIXED + HASH * n);
+  const saltText = b.toString('base64url', at + FIXED + HASH * n, textStart);
   const salts: Record<string, string> = {};
   const fieldDigests: Record<string, string> = {};
   for (let k = 0; k < n; k++) {
@@ -128,20 +238,12 @@ export function decodeRecordValue(bytes: Uint8Array): RecordValue {
     fieldDigests[name] = hashes.slice(2 * HASH * (k + 2), 2 * HASH * (k + 3));
   }
   const sealed: SealedRecord = { header, fields, salts, fieldDigests, leafHash: hashes.slice(0, 2 * HASH) };
-  return { sealed, batchId, index: b.readUInt32LE(1), contentHash: hashes.slice(2 * HASH, 4 * HASH) };
+  return { sealed, contentHash: hashes.slice(2 * HASH, 4 * HASH) };
 }
 
-/** The content hash in a stored value, read without decoding the rest (idempotency checks). */
-export function contentHashOf(bytes: Uint8Array): string | undefined {
-  const b = asBuffer(bytes);
-  if (b[0] === JSON_START) return (parse(b, 0) as RecordValue).contentHash;
-  compactFieldCount(b);
-  return b.toString('hex', 11 + HASH, 11 + 2 * HASH);
-}
-
-function parse(b: Buffer, start: number): unknown {
+function parse(b: Buffer, start: number, end: number): unknown {
   try {
-    return JSON.parse(b.toString('utf8', start));
+    return JSON.parse(b.toString('utf8', start, end));
   } catch (e) {
     throw corrupt(`its JSON does not parse (${(e as Error).message})`);
   }
@@ -151,28 +253,31 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** The field count of a compact value, once its version and length are checked. */
-function compactFieldCount(b: Buffer): number {
-  if (b[0] !== VERSION || b.length < FIXED) throw corrupt(`version ${String(b[0])}, ${b.length} bytes`);
-  const n = b.readUInt16LE(5);
-  const end = FIXED + n * (HASH + SALT_SLOT) + b.readUInt32LE(7);
+/** Where the body of a value starts, once its version and prefix are checked. */
+function bodyStartOf(b: Buffer): number {
+  if (b[0] !== VERSION || b.length < PREFIX) throw corrupt(`version ${String(b[0])}, ${b.length} bytes`);
+  const at = PREFIX + b.readUInt16LE(5);
+  if (at >= b.length) throw corrupt(`${b.length} bytes, no body after a prefix of ${at}`);
+  return at;
+}
+
+/** The field count of a compact body at `at`, once its kind and length are checked. */
+function compactFieldCount(b: Buffer, at: number): number {
+  if (b[at] !== COMPACT || b.length < at + FIXED) throw corrupt(`body kind ${String(b[at])}, ${b.length - at} bytes`);
+  const n = b.readUInt16LE(at + 1);
+  const end = at + FIXED + n * (HASH + SALT_SLOT) + b.readUInt32LE(at + 3);
   if (end !== b.length) throw corrupt(`${b.length} bytes, not ${end}`);
   return n;
 }
 
-/** The JSON value (as earlier versions wrote every record). */
-function jsonText(value: NewRecordValue): string {
-  return JSON.stringify({ sealed: value.sealed, batchId: value.batchId, index: value.index, contentHash: value.contentHash });
-}
-
 /**
- * Writes the compact value at `start` and returns where it ends, or -1 when the compact form
+ * Writes the compact body at `start` and returns where it ends, or -1 when the compact form
  * would not give the record back exactly (then what was written there is garbage).
  */
-function writeCompact(slab: Buffer, start: number, value: NewRecordValue, names: string[], text: string): number {
+function writeCompact(out: Buffer, start: number, value: RecordBody, names: string[], text: string): number {
   const { fields, salts, fieldDigests, leafHash } = value.sealed;
   const n = names.length;
-  if (!Number.isInteger(value.index) || value.index < 0 || value.index > 0xffffffff || n > 0xffff) return -1;
+  if (n > 0xffff) return -1;
   if (!sameKeys(names, salts) || !sameKeys(names, fieldDigests)) return -1;
   // A field JSON would leave out (undefined) would not come back, nor one named __proto__.
   if (names.includes('__proto__') || Object.values(fields).includes(undefined)) return -1;
@@ -187,18 +292,17 @@ function writeCompact(slab: Buffer, start: number, value: NewRecordValue, names:
     if (salt.length !== SALT_CHARS) return -1;
     saltText += `${salt}AA`;
   }
-  let at = start + 11;
+  let at = start + 7;
   // Each text in one native call; read back, it must be the same text (lowercase hex; the
   // base64url alphabet, no padding), else the compact form would change it.
-  if (!writeExactly(slab, at, hashes, 'hex', HASH * (n + 2))) return -1;
+  if (!writeExactly(out, at, hashes, 'hex', HASH * (n + 2))) return -1;
   at += HASH * (n + 2);
-  if (!writeExactly(slab, at, saltText, 'base64url', SALT_SLOT * n)) return -1;
+  if (!writeExactly(out, at, saltText, 'base64url', SALT_SLOT * n)) return -1;
   at += SALT_SLOT * n;
-  const textBytes = slab.write(text, at, 'utf8');
-  slab[start] = VERSION;
-  slab.writeUInt32LE(value.index, start + 1);
-  slab.writeUInt16LE(n, start + 5);
-  slab.writeUInt32LE(textBytes, start + 7);
+  const textBytes = out.write(text, at, 'utf8');
+  out[start] = COMPACT;
+  out.writeUInt16LE(n, start + 1);
+  out.writeUInt32LE(textBytes, start + 3);
   return at + textBytes;
 }
 

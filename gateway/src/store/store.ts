@@ -21,7 +21,10 @@
  *
  * A record's value is the record codec's compact bytes (record-codec.ts: raw salts, digests and
  * hashes, the header and fields as JSON text), ~40% fewer bytes than the JSON value it replaces;
- * JSON values written before are told apart by their first byte and read as they are. The
+ * JSON values written before are told apart by their first byte and read as they are. A value
+ * is a small prefix (batch id, index) written here and a body (the sealed record): a record
+ * sealed in a seal worker comes with its body encoded there (`NewRecord.encoded`), so the main
+ * thread only joins prefix and body; one sealed here is encoded here, to the same bytes. The
  * publish write goes to classic-level's own batch with every key prefixed and every value
  * encoded here (the public batch's work per operation costs about as much as encoding the
  * record): the same keys, the same one atomic synced write.
@@ -31,7 +34,7 @@ import type { SealedRecord } from '@credex/core';
 import { credexError } from '@credex/core';
 import { Level } from 'level';
 import type { RecordValue } from './record-codec';
-import { contentHashOf, decodeRecordValue, encodeRecordValues } from './record-codec';
+import { bodyAt, contentHashOf, decodeRecordValue, encodeRecordBodies, joinRecordValues } from './record-codec';
 
 /** A record as the publisher keeps it, with its place in its anchored batch. */
 export interface StoredRecord {
@@ -84,15 +87,22 @@ export interface StoredBatch {
   blockNumber?: number;
 }
 
-/** What is written about one new record of a batch. */
-export interface NewRecord {
-  sealed: SealedRecord;
+/** A record sealed and encoded elsewhere (a seal worker): what the store needs of it, and its value's body. */
+export interface EncodedRecord {
+  recordId: string;
+  subject: string;
+  /** The record codec's body of its value (record-codec.ts `encodeRecordBodies`), content hash included. */
+  body: Uint8Array;
+}
+
+/** What is written about one new record of a batch: its place, and the record, sealed or encoded. */
+export type NewRecord = {
   batchId: string;
   index: number;
   proof: string[];
-  /** Hash of the record as it was posted, for idempotency. */
+  /** Hash of the record as it was posted, for idempotency (an encoded record's body holds it). */
   contentHash: string;
-}
+} & ({ sealed: SealedRecord; encoded?: undefined } | { encoded: EncodedRecord; sealed?: undefined });
 
 /** The off-chain store. */
 export interface Store {
@@ -266,17 +276,22 @@ class LevelStore implements Store {
     const trees = new Map(batches.map((b) => [b.batchId, new TreeWriter(b.size)]));
     const members = new Map<string, string[]>(batches.map((b) => [b.batchId, []]));
     const bySubject = new Map<string, string[]>();
-    const values = encodeRecordValues(records);
+    // Records sealed here get their bodies encoded now; encoded ones come with theirs.
+    const toEncode: { sealed: SealedRecord; contentHash: string }[] = [];
+    for (const r of records) if (r.sealed !== undefined) toEncode.push({ sealed: r.sealed, contentHash: r.contentHash });
+    const encoded = encodeRecordBodies(toEncode);
+    let e = 0;
+    const values = joinRecordValues(records.map((r) => ({ batchId: r.batchId, index: r.index, body: r.sealed === undefined ? r.encoded.body : bodyAt(encoded.bytes, encoded.ends, e++) })));
     const ops = new Array<RawOp>(records.length);
     const recordsPrefix = this.#records.prefix;
     for (let i = 0; i < records.length; i++) {
       const r = records[i] as NewRecord;
-      const id = r.sealed.header.recordId;
+      const id = r.sealed === undefined ? r.encoded.recordId : r.sealed.header.recordId;
       const tree = trees.get(r.batchId);
       if (tree === undefined) throw credexError('BATCH_UNKNOWN', `record ${id} names batch ${r.batchId}, which is not being stored`);
       tree.add(r.index, r.proof);
       ops[i] = { type: 'put', key: recordsPrefix + id, value: values[i] as Uint8Array };
-      const indexKey = r.sealed.header.subject + SEP + r.batchId;
+      const indexKey = (r.sealed === undefined ? r.encoded.subject : r.sealed.header.subject) + SEP + r.batchId;
       const ids = bySubject.get(indexKey);
       if (ids === undefined) bySubject.set(indexKey, [id]);
       else ids.push(id);

@@ -5,6 +5,7 @@ import type { SealPool } from '../../src/services/seal-pool';
 import { createSealPool } from '../../src/services/seal-pool';
 import type { PreparedRecord, SealContext } from '../../src/services/seal-records';
 import { prepareRecord, unpackChunk } from '../../src/services/seal-records';
+import { decodeRecordBody } from '../../src/store/record-codec';
 
 const subject = fixtureEnterprises.subject.uscc;
 const ctx: SealContext = { mspId: 'GovMSP', catalogueEntryId: 'cat-1', entry: { entryId: 'cat-1', recordType: 'gov.admin-penalty', subject } };
@@ -27,7 +28,7 @@ function thrown(fn: () => unknown): unknown {
 /** A chunk prepared and sealed in the pool, taken back as the publisher does. */
 async function viaPool(pool: SealPool, chunk: readonly unknown[], offset: number, context: SealContext): Promise<PreparedRecord[]> {
   const out: PreparedRecord[] = [];
-  unpackChunk(chunk, offset, context, await pool.run(chunk, offset, context), out);
+  unpackChunk(offset, context, await pool.run(chunk, offset, context), out);
   return out;
 }
 
@@ -56,14 +57,18 @@ describe('seal pool', () => {
     for (let k = 0; k < chunk.length; k++) {
       const p = out[40 + k] as PreparedRecord;
       const inline = prepareRecord(chunk[k], 40 + k, sealedCtx);
-      expect(p.record).toEqual(inline.record);
+      expect(p.recordId).toBe(inline.recordId);
       expect(p.contentHash).toBe(inline.contentHash);
-      const sealed = p.sealed!;
+      const entry = p.sealed!;
+      const body = decodeRecordBody(entry.body!);
+      expect(body.contentHash).toBe(inline.contentHash);
+      const { sealed } = body;
+      expect(entry).toMatchObject({ recordId: `pen-${k}`, subject, leafHash: sealed.leafHash, supersedes: 'pen-old', contentHash: inline.contentHash });
       expect(sealed.header).toEqual({
         recordId: `pen-${k}`, recordType: 'gov.admin-penalty', subject, publisher: 'GovMSP', catalogueEntryId: 'cat-1',
-        issuedAt: inline.record.issuedAt, supersedes: 'pen-old',
+        issuedAt: inline.record!.issuedAt, supersedes: 'pen-old',
       });
-      expect(sealed.fields).toEqual(inline.record.fields);
+      expect(sealed.fields).toEqual(inline.record!.fields);
       for (const [name, value] of Object.entries(sealed.fields)) {
         expect(sealed.fieldDigests[name]).toBe(fieldDigest(name, value, sealed.salts[name]!));
       }
@@ -80,7 +85,7 @@ describe('seal pool', () => {
     const out: (PreparedRecord | undefined)[] = [];
     const result = await pool.run(chunk, 500, ctx);
     const error = thrown(() => {
-      unpackChunk(chunk, 500, ctx, result, out as PreparedRecord[]);
+      unpackChunk(500, ctx, result, out as PreparedRecord[]);
     });
     expect(isCredexError(error, 'USCC_INVALID')).toBe(true);
     expect(error).toEqual(expected);
@@ -100,7 +105,7 @@ describe('seal pool', () => {
     expect((error as Error).message).toMatch(/seal worker stopped/);
     expect(pool.threads).toBe(0);
     const out = await viaPool(pool, records(3), 0, ctx);
-    expect(out.map((p) => p.sealed?.header.recordId)).toEqual(['pen-0', 'pen-1', 'pen-2']);
+    expect(out.map((p) => p.sealed?.recordId)).toEqual(['pen-0', 'pen-1', 'pen-2']);
     expect(pool.threads).toBe(1);
   });
 });

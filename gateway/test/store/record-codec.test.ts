@@ -3,9 +3,17 @@ import type { RecordHeader, SealedRecord } from '@credex/core';
 import { canonicalize, sealRecord, sha256Hex } from '@credex/core';
 import { fixtureEnterprises, fixtureRecord, recordTypes } from '@credex/schemas';
 import type { NewRecordValue } from '../../src/store/record-codec';
-import { contentHashOf, decodeRecordValue, encodeRecordValue, encodeRecordValues } from '../../src/store/record-codec';
+import { bodyAt, contentHashOf, decodeRecordBody, decodeRecordValue, encodeRecordBodies, encodeRecordValue, encodeRecordValues, joinRecordValues } from '../../src/store/record-codec';
 
 const JSON_START = '{'.charCodeAt(0);
+const VERSION = 2;
+const COMPACT = 0;
+
+/** The first byte of a value's body (after version, index, batch id). */
+function bodyKind(bytes: Uint8Array): number | undefined {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return b[7 + b.readUInt16LE(5)];
+}
 
 /** One sealed fixture record of each type, as the publisher seals them; the second of each pair supersedes the first. */
 function values(): NewRecordValue[] {
@@ -35,7 +43,8 @@ describe('record codec', () => {
     const encoded = encodeRecordValues(all);
     encoded.forEach((bytes, i) => {
       const value = all[i] as NewRecordValue;
-      expect(bytes[0]).toBe(1);
+      expect(bytes[0]).toBe(VERSION);
+      expect(bodyKind(bytes)).toBe(COMPACT);
       const decoded = decodeRecordValue(bytes);
       expect(decoded).toEqual(value);
       expect(JSON.stringify(decoded)).toBe(JSON.stringify({ sealed: value.sealed, batchId: value.batchId, index: value.index, contentHash: value.contentHash }));
@@ -53,24 +62,25 @@ describe('record codec', () => {
     }
   });
 
-  it('spreads many values over shared buffers, each view its own value', () => {
+  it('writes many values into one buffer, each view its own value', () => {
     const one = values()[0] as NewRecordValue;
     const many = Array.from({ length: 800 }, (_, i) => ({ ...one, index: i, sealed: { ...one.sealed, header: { ...one.sealed.header, recordId: `r${i}` } } }));
     const encoded = encodeRecordValues(many);
-    expect(new Set(encoded.map((b) => b.buffer)).size).toBeGreaterThan(1);
+    expect(new Set(encoded.map((b) => b.buffer)).size).toBe(1);
     encoded.forEach((bytes, i) => { expect(decodeRecordValue(bytes)).toEqual(many[i]); });
     // A view that is not a Buffer reads the same.
     const last = encoded[799] as Uint8Array;
     expect(decodeRecordValue(new Uint8Array(last.buffer, last.byteOffset, last.byteLength))).toEqual(many[799]);
   });
 
-  it('writes a JSON value larger than a shared buffer whole, between compact ones', () => {
+  it('writes a JSON body larger than its first buffer whole, between compact ones', () => {
     const [a, b] = values() as [NewRecordValue, NewRecordValue];
     const hugeSalts = Object.fromEntries(Object.keys(a.sealed.fields).map((name, i) => [name, String.fromCharCode(65 + i).repeat(100_000)]));
     const huge = { ...a, sealed: sealRecord(a.sealed.header, a.sealed.fields, hugeSalts) };
     const all = [a, huge, b, huge, a];
     const encoded = encodeRecordValues(all);
-    expect(encoded.map((bytes) => bytes[0])).toEqual([1, JSON_START, 1, JSON_START, 1]);
+    expect(encoded.map((bytes) => bytes[0])).toEqual([VERSION, VERSION, VERSION, VERSION, VERSION]);
+    expect(encoded.map(bodyKind)).toEqual([COMPACT, JSON_START, COMPACT, JSON_START, COMPACT]);
     encoded.forEach((bytes, i) => { expect(decodeRecordValue(bytes)).toEqual(all[i]); });
   });
 
@@ -87,19 +97,38 @@ describe('record codec', () => {
       { ...base, sealed: { ...base.sealed, leafHash: 'ab' } },
       // Salts in another order than the fields.
       { ...base, sealed: { ...base.sealed, salts: Object.fromEntries(Object.entries(base.sealed.salts).reverse()) } },
-      { ...base, index: 2 ** 32 },
     ];
     for (const value of odd) {
       const bytes = encodeRecordValue(value);
-      expect(bytes[0]).toBe(JSON_START);
+      expect(bytes[0]).toBe(VERSION);
+      expect(bodyKind(bytes)).toBe(JSON_START);
       expect(decodeRecordValue(bytes)).toEqual(value);
       expect(contentHashOf(bytes)).toBe(value.contentHash);
     }
     // 22 characters whose last carries bits past the 16 bytes: they ride in the salt's two spare bytes.
     const offCanonical = { ...base, sealed: { ...base.sealed, salts: { ...base.sealed.salts, [first as string]: 'AAAAAAAAAAAAAAAAAAAAAB' } } };
     const bytes = encodeRecordValue(offCanonical);
-    expect(bytes[0]).toBe(1);
+    expect(bodyKind(bytes)).toBe(COMPACT);
     expect(decodeRecordValue(bytes)).toEqual(offCanonical);
+  });
+
+  it('refuses a value it cannot place: an index no u32, a batch id over 65,535 bytes', () => {
+    const base = values()[0] as NewRecordValue;
+    expect(() => encodeRecordValue({ ...base, index: 2 ** 32 })).toThrow(expect.objectContaining({ code: 'INDEX_INVALID' }));
+    expect(() => encodeRecordValue({ ...base, index: -1 })).toThrow(expect.objectContaining({ code: 'INDEX_INVALID' }));
+    expect(() => encodeRecordValue({ ...base, batchId: 'b'.repeat(70_000) })).toThrow(expect.objectContaining({ code: 'BATCH_ID_INVALID' }));
+    const long = { ...base, batchId: 'é'.repeat(30_000), index: 2 ** 32 - 1 };
+    expect(decodeRecordValue(encodeRecordValue(long))).toEqual(long);
+  });
+
+  it('encodes bodies apart from their prefix to the same value bytes, and reads a body alone', () => {
+    const all = values();
+    const { bytes, ends } = encodeRecordBodies(all);
+    const joined = joinRecordValues(all.map((v, i) => ({ batchId: v.batchId, index: v.index, body: bodyAt(bytes, ends, i) })));
+    all.forEach((v, i) => {
+      expect(Buffer.from(joined[i]!).equals(Buffer.from(encodeRecordValue(v)))).toBe(true);
+      expect(decodeRecordBody(bodyAt(bytes, ends, i))).toEqual({ sealed: v.sealed, contentHash: v.contentHash });
+    });
   });
 
   it('reads the JSON values of earlier versions as they are: with proof and root, without content hash', () => {
@@ -117,7 +146,7 @@ describe('record codec', () => {
     expect(() => decodeRecordValue(bytes.subarray(0, bytes.length - 1))).toThrow(expect.objectContaining({ code: 'STORE_CORRUPT' }));
     expect(() => contentHashOf(bytes.subarray(0, 40))).toThrow(expect.objectContaining({ code: 'STORE_CORRUPT' }));
     const other = Buffer.from(bytes);
-    other[0] = 2;
+    other[0] = 1;
     expect(() => decodeRecordValue(other)).toThrow(expect.objectContaining({ code: 'STORE_CORRUPT' }));
     expect(() => decodeRecordValue(Buffer.from('{"sealed":'))).toThrow(expect.objectContaining({ code: 'STORE_CORRUPT' }));
     const garbled = Buffer.from(bytes);
@@ -125,7 +154,8 @@ describe('record codec', () => {
     expect(() => decodeRecordValue(garbled)).toThrow(expect.objectContaining({ code: 'STORE_CORRUPT' }));
     // One field count too many: the lengths no longer add up.
     const fewer = Buffer.from(bytes);
-    fewer.writeUInt16LE(fewer.readUInt16LE(5) + 1, 5);
+    const body = 7 + fewer.readUInt16LE(5);
+    fewer.writeUInt16LE(fewer.readUInt16LE(body + 1) + 1, body + 1);
     expect(() => decodeRecordValue(fewer)).toThrow(expect.objectContaining({ code: 'STORE_CORRUPT' }));
   });
 });

@@ -1,17 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import type { RecordHeader } from '@credex/core';
+import type { RecordHeader, SealedRecord } from '@credex/core';
 import { buildMerkleTree, sealRecord, sha256Hex, verifyInclusion } from '@credex/core';
 import { fixtureRecord, recordTypes } from '@credex/schemas';
 import { Level } from 'level';
 import type { AnchorRequest, NewRecord, Store } from '../../src/store/store';
 import { openStore } from '../../src/store/store';
+import { bodyAt, encodeRecordBodies } from '../../src/store/record-codec';
 import { tempDir } from '../helpers';
 
 const SUBJECT = '91350100M000100Y43';
 const hashOf = (recordId: string): string => sha256Hex(`content of ${recordId}`);
 
-function batch(batchId: string, ids: string[], subject = SUBJECT): { request: AnchorRequest; records: NewRecord[] } {
+type SealedNewRecord = NewRecord & { sealed: SealedRecord };
+
+function batch(batchId: string, ids: string[], subject = SUBJECT): { request: AnchorRequest; records: SealedNewRecord[] } {
   const sealed = ids.map((recordId) => sealRecord(
     { recordId, recordType: 'gov.tax-grade', subject, publisher: 'GovMSP', catalogueEntryId: 'e1', issuedAt: '2026-11-01T08:00:00.000Z' },
     { grade: 'A', year: 2025 },
@@ -171,8 +174,41 @@ describe('store (LevelDB)', () => {
     await store.close();
     const raw = new Level<string, Buffer>(dir(), { valueEncoding: 'buffer' });
     const values = await raw.sublevel<string, Buffer>('records', { valueEncoding: 'buffer' }).getMany([sealed[0]?.header.recordId ?? '', 'q1']);
-    expect(values.map((v) => v?.[0])).toEqual([1, '{'.charCodeAt(0)]);
+    // Compact, and a prefix before a JSON body.
+    expect(values.map((v) => v?.[0])).toEqual([2, 2]);
+    expect(values[0]?.[7 + 'all'.length]).toBe(0);
+    expect(values[1]?.[7 + 'odd'.length]).toBe('{'.charCodeAt(0));
     await raw.close();
+    store = await openStore(dir());
+  });
+
+  it('writes records whose bodies were encoded elsewhere (the seal workers) to the same bytes as sealed records', async () => {
+    const a = batch('b1', ['r1', 'r2', 'r3']);
+    const b = batch('b2', ['s1', 's2']);
+    const { bytes, ends } = encodeRecordBodies(b.records);
+    const encoded: NewRecord[] = b.records.map((r, i) => ({
+      encoded: { recordId: r.sealed.header.recordId, subject: r.sealed.header.subject, body: bodyAt(bytes, ends, i) },
+      batchId: r.batchId, index: r.index, proof: r.proof, contentHash: r.contentHash,
+    }));
+    await store.putBatches([a.request, b.request], [...a.records, ...encoded], '2026-11-22T00:00:00.000Z');
+    expect(await store.getRecords(['s1', 's2'])).toEqual(b.records.map((r) => ({ sealed: r.sealed, batchId: 'b2', index: r.index, proof: r.proof, root: b.request.root, anchored: false })));
+    expect(await store.contentHashes(['s2', 'r1'])).toEqual([hashOf('s2'), hashOf('r1')]);
+    expect((await store.listRecordsBySubject(SUBJECT)).map((r) => r.sealed.header.recordId)).toEqual(['r1', 'r2', 'r3', 's1', 's2']);
+    await store.dropBatch('b2');
+    expect(await store.getRecords(['s1', 'r1'])).toEqual([undefined, expect.objectContaining({ batchId: 'b1' })]);
+    // The same records, sealed: the same bytes as encoded.
+    await store.putBatches([b.request], b.records, '2026-11-22T00:00:01.000Z');
+    await store.close();
+    const raw = new Level<string, Buffer>(dir(), { valueEncoding: 'buffer' });
+    const values = await raw.sublevel<string, Buffer>('records', { valueEncoding: 'buffer' }).getMany(['s1', 's2']);
+    await raw.close();
+    const again = await openStore(join(tmp.dir, 'db2'));
+    await again.putBatches([b.request], encoded, '2026-11-22T00:00:01.000Z');
+    await again.close();
+    const raw2 = new Level<string, Buffer>(join(tmp.dir, 'db2'), { valueEncoding: 'buffer' });
+    const values2 = await raw2.sublevel<string, Buffer>('records', { valueEncoding: 'buffer' }).getMany(['s1', 's2']);
+    await raw2.close();
+    expect(values.every((v, i) => v !== undefined && values2[i] !== undefined && v.equals(values2[i]))).toBe(true);
     store = await openStore(dir());
   });
 
