@@ -152,30 +152,37 @@ function grown(out: Buffer, used: number, room: number): Buffer {
  *   longer than 65,535 bytes
  */
 export function joinRecordValues(parts: readonly ValueParts[]): Uint8Array[] {
-  const ids = new Map<string, Buffer>();
+  // Per batch id, its prefix with the index left zero: version, index, length, batch id.
+  const prefixes = new Map<string, Buffer>();
   let total = 0;
   for (const p of parts) {
-    let id = ids.get(p.batchId);
-    if (id === undefined) {
-      id = Buffer.from(p.batchId, 'utf8');
+    let prefix = prefixes.get(p.batchId);
+    if (prefix === undefined) {
+      const id = Buffer.from(p.batchId, 'utf8');
       if (id.length > 0xffff) throw credexError('BATCH_ID_INVALID', `a batch id of ${id.length} bytes`, { batchId: p.batchId.slice(0, 100) });
-      ids.set(p.batchId, id);
+      prefix = Buffer.alloc(PREFIX + id.length);
+      prefix[0] = VERSION;
+      prefix.writeUInt16LE(id.length, 5);
+      id.copy(prefix, PREFIX);
+      prefixes.set(p.batchId, prefix);
     }
     if (!Number.isInteger(p.index) || p.index < 0 || p.index > U32) throw credexError('INDEX_INVALID', `leaf index ${p.index} is no u32`, { index: p.index });
-    total += PREFIX + id.length + p.body.length;
+    total += prefix.length + p.body.length;
   }
   const out = Buffer.allocUnsafe(total);
   const values = new Array<Uint8Array>(parts.length);
   let at = 0;
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i] as ValueParts;
-    const id = ids.get(p.batchId) as Buffer;
+    const prefix = prefixes.get(p.batchId) as Buffer;
     const start = at;
-    out[at] = VERSION;
-    out.writeUInt32LE(p.index, at + 1);
-    out.writeUInt16LE(id.length, at + 5);
-    at += PREFIX;
-    at += id.copy(out, at);
+    out.set(prefix, at);
+    const index = p.index;
+    out[at + 1] = index & 0xff;
+    out[at + 2] = (index >>> 8) & 0xff;
+    out[at + 3] = (index >>> 16) & 0xff;
+    out[at + 4] = index >>> 24;
+    at += prefix.length;
     out.set(p.body, at);
     at += p.body.length;
     values[i] = out.subarray(start, at);
