@@ -12,7 +12,10 @@
  * The per-record work (validate, content hash, seal; seal-records.ts) of a publish of at least
  * POOL_MIN_RECORDS records runs in seal workers (seal-pool.ts), in chunks, once they are ready:
  * the first such publish starts them and still works on the main thread. A smaller publish, or
- * one while the workers start, does the same work here, with the same errors.
+ * one while the workers start, does the same work here, with the same errors. The workers also
+ * encode each sealed record's stored value body (record-codec.ts): the main thread keeps only
+ * what it needs of a record (SealedEntry: id, subject, leaf hash, supersedes, content hash) and
+ * the store writes the body behind the record's place (batch id, index).
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { SealedRecord } from '@credex/core';
