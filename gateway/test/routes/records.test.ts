@@ -251,83 +251,72 @@ describe('POST /v1/records', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json<{ records: { record: { header: { recordId: string } } }[] }>().records.map((r) => r.record.header.recordId).sort()).toEqual(['pen-0', 'pen-1']);
   });
-});
 
-describe('POST /v1/records in the seal workers (large publishes)', () => {
-  let gw: TestGateway;
-  beforeEach(async () => {
-    gw = await testGateway();
-    gw.ledger.entries.set(entry.entryId, entry);
-  });
-  afterEach(async () => {
-    await gw.close();
-  });
+  describe('in the seal workers (large publishes)', () => {
+    const big = POOL_MIN_RECORDS * 8;
+    const late = big - 7;
 
-  const publish = (body: unknown, headers: Record<string, string> = auth) =>
-    gw.app.inject({ method: 'POST', url: '/v1/records', headers, payload: body as Record<string, unknown> });
-  const big = POOL_MIN_RECORDS * 8;
-  const late = big - 7;
+    it.each([
+      ['a field of the wrong type', { fields: { ...fixtureRecord('gov.admin-penalty', subject).fields, amountFen: 'lots' } }],
+      ['an unknown record type', { recordType: 'gov.nothing' }],
+      ['a USCC with a wrong check character', { subject: subject.slice(0, 17) + (subject.endsWith('0') ? '1' : '0') }],
+      ['another record type than the entry', { ...fixtureRecord('gov.tax-grade', subject), recordId: 'late' }],
+      ['another subject than the entry', { ...fixtureRecord('gov.admin-penalty', fixtureEnterprises.other.uscc), recordId: 'late' }],
+    ])('answers %s in a late chunk exactly as the main thread does, and changes nothing', async (_name, change) => {
+      const body: { catalogueEntryId: string; records: object[] } = { catalogueEntryId: entry.entryId, records: records(big) };
+      body.records[late] = { ...body.records[late]!, ...change };
+      // The first large publish runs on the main thread (the workers it starts are not ready yet).
+      const inline = await publish(body);
+      expect(gw.app.publisher.sealThreads).toBeGreaterThan(0);
+      await gw.app.publisher.startSealWorkers();
+      const pooled = await publish(body);
+      expect(inline.statusCode).toBe(400);
+      expect(inline.json()).toMatchObject({ details: { index: late } });
+      expect(inline.json<{ message: string }>().message).toMatch(new RegExp(`^records\\[${late}\\]`));
+      expect(pooled.statusCode).toBe(inline.statusCode);
+      expect(pooled.json()).toEqual(inline.json());
+      expect(await gw.store.getRecord('pen-0')).toBeUndefined();
+      expect(await gw.store.outbox()).toEqual([]);
+      expect(gw.ledger.submitted('AnchorBatch')).toHaveLength(0);
+    });
 
-  it.each([
-    ['a field of the wrong type', { fields: { ...fixtureRecord('gov.admin-penalty', subject).fields, amountFen: 'lots' } }],
-    ['an unknown record type', { recordType: 'gov.nothing' }],
-    ['a USCC with a wrong check character', { subject: subject.slice(0, 17) + (subject.endsWith('0') ? '1' : '0') }],
-    ['another record type than the entry', { ...fixtureRecord('gov.tax-grade', subject), recordId: 'late' }],
-    ['another subject than the entry', { ...fixtureRecord('gov.admin-penalty', fixtureEnterprises.other.uscc), recordId: 'late' }],
-  ])('answers %s in a late chunk exactly as the main thread does, and changes nothing', async (_name, change) => {
-    const body: { catalogueEntryId: string; records: object[] } = { catalogueEntryId: entry.entryId, records: records(big) };
-    body.records[late] = { ...body.records[late]!, ...change };
-    // The first large publish runs on the main thread (the workers it starts are not ready yet).
-    const inline = await publish(body);
-    expect(gw.app.publisher.sealThreads).toBeGreaterThan(0);
-    await gw.app.publisher.startSealWorkers();
-    const pooled = await publish(body);
-    expect(inline.statusCode).toBe(400);
-    expect(inline.json()).toMatchObject({ details: { index: late } });
-    expect(inline.json<{ message: string }>().message).toMatch(new RegExp(`^records\\[${late}\\]`));
-    expect(pooled.statusCode).toBe(inline.statusCode);
-    expect(pooled.json()).toEqual(inline.json());
-    expect(await gw.store.getRecord('pen-0')).toBeUndefined();
-    expect(await gw.store.outbox()).toEqual([]);
-    expect(gw.ledger.submitted('AnchorBatch')).toHaveLength(0);
-  });
+    it('answers the first bad record by index when several chunks hold one', async () => {
+      await gw.app.publisher.startSealWorkers();
+      const body: { catalogueEntryId: string; records: object[] } = { catalogueEntryId: entry.entryId, records: records(big) };
+      body.records[late] = { ...body.records[late]!, recordType: 'gov.nothing' };
+      body.records[POOL_MIN_RECORDS + 3] = { ...body.records[POOL_MIN_RECORDS + 3]!, subject: fixtureEnterprises.other.uscc };
+      const res = await publish(body);
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'SUBJECT_MISMATCH', details: { index: POOL_MIN_RECORDS + 3 } });
+    });
 
-  it('answers the first bad record by index when several chunks hold one', async () => {
-    await gw.app.publisher.startSealWorkers();
-    const body: { catalogueEntryId: string; records: object[] } = { catalogueEntryId: entry.entryId, records: records(big) };
-    body.records[late] = { ...body.records[late]!, recordType: 'gov.nothing' };
-    body.records[POOL_MIN_RECORDS + 3] = { ...body.records[POOL_MIN_RECORDS + 3]!, subject: fixtureEnterprises.other.uscc };
-    const res = await publish(body);
-    expect(res.statusCode).toBe(400);
-    expect(res.json()).toMatchObject({ code: 'SUBJECT_MISMATCH', details: { index: POOL_MIN_RECORDS + 3 } });
-  });
+    it('seals in the workers records that verify: digests, leaf hashes and proofs, in the order given', async () => {
+      await gw.app.publisher.startSealWorkers();
+      const res = await publish({ catalogueEntryId: entry.entryId, records: records(big) }, { ...auth, accept: 'application/x-ndjson' });
+      expect(res.statusCode).toBe(200);
+      const lines = res.body.trim().split('\n').map((l) => JSON.parse(l) as { type: string; records?: PublishedRecord[] });
+      const out = lines.at(-1)!.records!;
+      expect(out.map((r) => r.recordId)).toEqual(records(big).map((r) => r.recordId));
+      for (const r of out.filter((_, i) => i % 97 === 0 || i === big - 1)) {
+        expect(verifyInclusion(r.leafHash, r.index, r.size, r.proof, r.root)).toBe(true);
+        const stored = (await gw.store.getRecord(r.recordId))!;
+        const { header, fields, salts, fieldDigests } = stored.sealed;
+        expect(header).toMatchObject({ recordId: r.recordId, publisher: 'GovMSP', catalogueEntryId: entry.entryId, subject });
+        for (const [name, value] of Object.entries(fields)) expect(fieldDigests[name]).toBe(fieldDigest(name, value, salts[name]!));
+        expect(leafHash(header, fieldDigests)).toBe(r.leafHash);
+      }
+      // The same records again: the same result (idempotent), nothing new anchored.
+      const again = await publish({ catalogueEntryId: entry.entryId, records: records(big) });
+      expect(again.json<{ records: PublishedRecord[] }>().records).toEqual(out);
+      expect(gw.ledger.submitted('AnchorBatch')).toHaveLength(1);
+    });
 
-  it('seals in the workers records that verify: digests, leaf hashes and proofs, in the order given', async () => {
-    await gw.app.publisher.startSealWorkers();
-    const res = await publish({ catalogueEntryId: entry.entryId, records: records(big) }, { ...auth, accept: 'application/x-ndjson' });
-    expect(res.statusCode).toBe(200);
-    const lines = res.body.trim().split('\n').map((l) => JSON.parse(l) as { type: string; records?: PublishedRecord[] });
-    const out = lines.at(-1)!.records!;
-    expect(out.map((r) => r.recordId)).toEqual(records(big).map((r) => r.recordId));
-    for (const r of out.filter((_, i) => i % 97 === 0 || i === big - 1)) {
-      expect(verifyInclusion(r.leafHash, r.index, r.size, r.proof, r.root)).toBe(true);
-      const stored = (await gw.store.getRecord(r.recordId))!;
-      const { header, fields, salts, fieldDigests } = stored.sealed;
-      expect(header).toMatchObject({ recordId: r.recordId, publisher: 'GovMSP', catalogueEntryId: entry.entryId, subject });
-      for (const [name, value] of Object.entries(fields)) expect(fieldDigests[name]).toBe(fieldDigest(name, value, salts[name]!));
-      expect(leafHash(header, fieldDigests)).toBe(r.leafHash);
-    }
-    // The same records again: the same result (idempotent), nothing new anchored.
-    const again = await publish({ catalogueEntryId: entry.entryId, records: records(big) });
-    expect(again.json<{ records: PublishedRecord[] }>().records).toEqual(out);
-    expect(gw.ledger.submitted('AnchorBatch')).toHaveLength(1);
-  });
-
-  it('stops the seal workers when the app closes', async () => {
-    expect(gw.app.publisher.sealThreads).toBe(0);
-    await gw.app.publisher.startSealWorkers();
-    expect(gw.app.publisher.sealThreads).toBeGreaterThan(0);
-    await gw.app.close();
-    expect(gw.app.publisher.sealThreads).toBe(0);
+    it('stops the seal workers when the app closes', async () => {
+      expect(gw.app.publisher.sealThreads).toBe(0);
+      await gw.app.publisher.startSealWorkers();
+      expect(gw.app.publisher.sealThreads).toBeGreaterThan(0);
+      await gw.app.close();
+      expect(gw.app.publisher.sealThreads).toBe(0);
+    });
   });
 });
