@@ -19,7 +19,8 @@
  *                content hash, raw salts and digests, then JSON of batch id, issuedAt and
  *                fields; what is the same for the whole batch — type, subject, publisher,
  *                entry — is kept once in the batch's entry) or as plain JSON (as the gateway
- *                stores it), plus the batch's leaves, entry, outbox entry and subject index;
+ *                stored it before its record codec, store/record-codec.ts, which keeps the
+ *                header in every value), plus the batch's leaves, entry, outbox entry and subject index;
  *                then, unsynced, the batch marked anchored. The CPU includes closing the
  *                database, which waits for the memtable flush the write set off. Afterwards
  *                the first and last records are read back and resealed from the stored
@@ -40,9 +41,10 @@
  * node-sim processes (/proc). The sum per record — the gateway's steps with the compact store
  * and answer, the client's two, AnchorBatch amortized over the batch — gives the ceiling on 1
  * core and on 2 (sum / 2: as if perfectly parallel with nothing else running); it is printed
- * also with the gateway's own store and answer shapes, and with sealing at its floor. One at a
- * time, a batch also waits for its commit (overlapped with the store write, as the gateway
- * does). The last line of output is one JSON object.
+ * also with plain JSON values (the gateway's before its record codec) and the gateway's answer
+ * shape, and with sealing at its floor. One at a time, a batch also waits for its commit
+ * (overlapped with the store write, as the gateway does). The last line of output is one JSON
+ * object.
  *
  *   npm run bench:publish-floor [-- --sizes 1000,10000 --rounds 5 --txs 40 --ledger-concurrency 4]
  */
@@ -559,7 +561,7 @@ interface SizeResult {
   totalCpuUsPerRecord: number;
   /** The gateway's process alone: its steps and its ledger client's CPU. */
   gatewayCpuUsPerRecord: number;
-  /** The sum with the records stored as plain JSON and the answer in the gateway's shape. */
+  /** The sum with the records stored as plain JSON (the gateway's values before its record codec) and the answer in the gateway's shape. */
   asTheGatewayDoesCpuUsPerRecord: number;
   /** The sum with sealing at its floor (raw SHA-256 and one randomBytes call). */
   sealAtFloorCpuUsPerRecord: number;
@@ -577,7 +579,7 @@ function summarize(size: number, rounds: number, b: Record<Step, Sample>, bytes:
   const anchorUs = (cheaper.cpuMsPerTx.total * 1000) / size;
   const gatewayUs = sum(gatewaySteps) + (cheaper.cpuMsPerTx.client * 1000) / size;
   const totalUs = sum(gatewaySteps) + sum(clientSteps) + anchorUs;
-  // The same steps with the store and the answer as the gateway writes them today.
+  // The same steps with the values as plain JSON (the gateway's before its record codec) and the gateway's answer shape.
   const asGatewayUs = totalUs - us('storeCompact') + us('storeJson') - us('respondCompact') + us('respondApi') - us('clientParseCompact') + us('clientParseApi');
   // One at a time: the client's stringify and send, then each step in turn, the store write overlapped with the commit.
   const wall = (s: Step): number => b[s].wallMs;

@@ -92,7 +92,7 @@ export interface Publisher {
   startSealWorkers(): Promise<void>;
   /** Seal worker threads running (none before the first large publish, none after `close`). */
   readonly sealThreads: number;
-  /** Stops the seal workers (when the app closes). */
+  /** Stops the seal workers (when the app closes); none start after, a large publish then works on the main thread. */
   close(): Promise<void>;
 }
 
@@ -409,7 +409,9 @@ export function createPublisher(deps: {
   }
 
   async function close(): Promise<void> {
-    if (ownPool) await pool?.close();
+    // Its own pool is closed even before a large publish made it, so a publish still under way
+    // does not start workers nobody stops (a closed pool starts none; the work stays here).
+    if (ownPool) await sealPool().close();
   }
 
   return {

@@ -85,6 +85,14 @@ export function createSealPool(opts: SealPoolOptions = {}): SealPool {
   let nextId = 0;
   let closed = false;
 
+  /** Takes chunk `id` off a worker; an idle worker no longer keeps the process alive. */
+  function release(thread: Thread, id: number): Pending | undefined {
+    const p = thread.pending.get(id);
+    thread.pending.delete(id);
+    if (thread.pending.size === 0) thread.worker.unref();
+    return p;
+  }
+
   /** Takes a worker out of the pool and fails what it held. */
   function fail(thread: Thread, error: Error): void {
     const i = threads.indexOf(thread);
@@ -112,11 +120,7 @@ export function createSealPool(opts: SealPoolOptions = {}): SealPool {
         settleReady();
         return;
       }
-      const p = thread.pending.get(msg.id);
-      if (p === undefined) return;
-      thread.pending.delete(msg.id);
-      if (thread.pending.size === 0) worker.unref();
-      p.resolve(msg.result);
+      release(thread, msg.id)?.resolve(msg.result);
     });
     worker.on('error', (e: Error) => {
       fail(thread, new Error(`a seal worker failed: ${e.message}`, { cause: e }));
@@ -164,8 +168,7 @@ export function createSealPool(opts: SealPoolOptions = {}): SealPool {
         try {
           thread.worker.postMessage(task);
         } catch (e) {
-          thread.pending.delete(id);
-          if (thread.pending.size === 0) thread.worker.unref();
+          release(thread, id);
           reject(e instanceof Error ? e : new Error(String(e)));
         }
       };

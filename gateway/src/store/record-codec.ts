@@ -88,9 +88,13 @@ export interface ValueParts {
 const VERSION = 2;
 const JSON_START = 0x7b;
 const COMPACT = 0;
-const PREFIX = 7;
-const FIXED = 71;
 const HASH = 32;
+/** Bytes of a value's prefix before its batch id: version, index, batch id length. */
+const PREFIX = 7;
+/** Bytes of a compact body before its hashes: kind, field count, JSON text length. */
+const BODY_HEADER = 7;
+/** Bytes of a compact body before its field digests: its header, leaf hash, content hash. */
+const FIXED = BODY_HEADER + 2 * HASH;
 const SALT_SLOT = 18;
 const SALT_TEXT = 24;
 const SALT_CHARS = 22;
@@ -219,7 +223,7 @@ export function contentHashOf(bytes: Uint8Array): string | undefined {
   const at = bodyStartOf(b);
   if (b[at] === JSON_START) return (parse(b, at, b.length) as RecordBody).contentHash;
   compactFieldCount(b, at);
-  return b.toString('hex', at + 7 + HASH, at + 7 + 2 * HASH);
+  return b.toString('hex', at + BODY_HEADER + HASH, at + FIXED);
 }
 
 function decodeBody(b: Buffer, at: number): RecordBody {
@@ -235,7 +239,7 @@ function decodeBody(b: Buffer, at: number): RecordBody {
   const [header, fields] = text as [RecordHeader, Record<string, unknown>];
   const names = Object.keys(fields);
   if (names.length !== n) throw corrupt(`${names.length} fields, not ${n}`);
-  const hashes = b.toString('hex', at + 7, at + FIXED + HASH * n);
+  const hashes = b.toString('hex', at + BODY_HEADER, at + FIXED + HASH * n);
   const saltText = b.toString('base64url', at + FIXED + HASH * n, textStart);
   const salts: Record<string, string> = {};
   const fieldDigests: Record<string, string> = {};
@@ -299,7 +303,7 @@ function writeCompact(out: Buffer, start: number, value: RecordBody, names: stri
     if (salt.length !== SALT_CHARS) return -1;
     saltText += `${salt}AA`;
   }
-  let at = start + 7;
+  let at = start + BODY_HEADER;
   // Each text in one native call; read back, it must be the same text (lowercase hex; the
   // base64url alphabet, no padding), else the compact form would change it.
   if (!writeExactly(out, at, hashes, 'hex', HASH * (n + 2))) return -1;

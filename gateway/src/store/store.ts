@@ -286,12 +286,12 @@ class LevelStore implements Store {
     const recordsPrefix = this.#records.prefix;
     for (let i = 0; i < records.length; i++) {
       const r = records[i] as NewRecord;
-      const id = r.sealed === undefined ? r.encoded.recordId : r.sealed.header.recordId;
+      const { recordId: id, subject } = r.sealed === undefined ? r.encoded : r.sealed.header;
       const tree = trees.get(r.batchId);
       if (tree === undefined) throw credexError('BATCH_UNKNOWN', `record ${id} names batch ${r.batchId}, which is not being stored`);
       tree.add(r.index, r.proof);
       ops[i] = { type: 'put', key: recordsPrefix + id, value: values[i] as Uint8Array };
-      const indexKey = (r.sealed === undefined ? r.encoded.subject : r.sealed.header.subject) + SEP + r.batchId;
+      const indexKey = subject + SEP + r.batchId;
       const ids = bySubject.get(indexKey);
       if (ids === undefined) bySubject.set(indexKey, [id]);
       else ids.push(id);

@@ -95,3 +95,29 @@ describe('publisher with seal workers', () => {
     expect(pool.threads).toBe(2);
   });
 });
+
+describe('publisher with its own seal workers', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let store: Store;
+  let publisher: Publisher;
+  beforeEach(async () => {
+    tmp = tempDir();
+    store = await openStore(tmp.dir);
+    const ledger = new FakeLedger('GovMSP');
+    ledger.entries.set(entry.entryId, entry);
+    publisher = createPublisher({ mspId: 'GovMSP', ledger, store });
+  });
+  afterEach(async () => {
+    await publisher.close();
+    await store.close();
+    tmp.remove();
+  });
+
+  it('starts no workers once closed, also when no large publish had started them: a publish under way works on the main thread', async () => {
+    await publisher.close();
+    const out = await publisher.publish({ catalogueEntryId: entry.entryId, records: records(POOL_MIN_RECORDS) });
+    expect(out).toHaveLength(POOL_MIN_RECORDS);
+    expect(publisher.sealThreads).toBe(0);
+    await expect(publisher.startSealWorkers()).rejects.toThrow(/closed/);
+  });
+});
