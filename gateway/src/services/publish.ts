@@ -92,6 +92,8 @@ export interface Publisher {
   startSealWorkers(): Promise<void>;
   /** Seal worker threads running (none before the first large publish, none after `close`). */
   readonly sealThreads: number;
+  /** Chunks of records the seal workers have validated and sealed (none while every publish ran on the main thread). */
+  readonly sealedChunks: number;
   /** Stops the seal workers (when the app closes); none start after, a large publish then works on the main thread. */
   close(): Promise<void>;
 }
@@ -421,6 +423,9 @@ export function createPublisher(deps: {
     startSealWorkers: () => sealPool().start(),
     get sealThreads() {
       return pool?.threads ?? 0;
+    },
+    get sealedChunks() {
+      return pool?.chunksDone ?? 0;
     },
     close,
   };

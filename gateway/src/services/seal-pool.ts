@@ -35,6 +35,8 @@ export interface SealPool {
   readonly size: number;
   /** How many workers are running now. */
   readonly threads: number;
+  /** How many chunks the workers have answered since the pool was made. */
+  readonly chunksDone: number;
   /** Stops every worker; chunks under way are failed. */
   close(): Promise<void>;
 }
@@ -83,6 +85,7 @@ export function createSealPool(opts: SealPoolOptions = {}): SealPool {
   const workerUrl = opts.workerUrl ?? defaultWorkerUrl;
   const threads: Thread[] = [];
   let nextId = 0;
+  let chunksDone = 0;
   let closed = false;
 
   /** Takes chunk `id` off a worker; an idle worker no longer keeps the process alive. */
@@ -120,7 +123,10 @@ export function createSealPool(opts: SealPoolOptions = {}): SealPool {
         settleReady();
         return;
       }
-      release(thread, msg.id)?.resolve(msg.result);
+      const pending = release(thread, msg.id);
+      if (pending === undefined) return;
+      chunksDone++;
+      pending.resolve(msg.result);
     });
     worker.on('error', (e: Error) => {
       fail(thread, new Error(`a seal worker failed: ${e.message}`, { cause: e }));
@@ -192,6 +198,9 @@ export function createSealPool(opts: SealPoolOptions = {}): SealPool {
     size,
     get threads() {
       return threads.length;
+    },
+    get chunksDone() {
+      return chunksDone;
     },
     close,
   };

@@ -292,8 +292,11 @@ describe('POST /v1/records', () => {
 
     it('seals in the workers records that verify: digests, leaf hashes and proofs, in the order given', async () => {
       await gw.app.publisher.startSealWorkers();
+      expect(gw.app.publisher.sealedChunks).toBe(0);
       const res = await publish({ catalogueEntryId: entry.entryId, records: records(big) }, { ...auth, accept: 'application/x-ndjson' });
       expect(res.statusCode).toBe(200);
+      // Done in the workers, not quietly on the main thread: chunks of at most 1,000 records.
+      expect(gw.app.publisher.sealedChunks).toBeGreaterThanOrEqual(Math.ceil(big / 1_000));
       const lines = res.body.trim().split('\n').map((l) => JSON.parse(l) as { type: string; records?: PublishedRecord[] });
       const out = lines.at(-1)!.records!;
       expect(out.map((r) => r.recordId)).toEqual(records(big).map((r) => r.recordId));
