@@ -66,12 +66,6 @@ export interface RecordBody {
   contentHash: string;
 }
 
-/** What is written about a new record. */
-export interface NewRecordValue extends RecordBody {
-  batchId: string;
-  index: number;
-}
-
 /** Bodies encoded into one buffer: body i is `bytes[ends[i - 1] ?? 0, ends[i])`. */
 export interface EncodedBodies {
   bytes: Buffer;
@@ -99,17 +93,6 @@ const SALT_SLOT = 18;
 const SALT_TEXT = 24;
 const SALT_CHARS = 22;
 const U32 = 0xffffffff;
-
-/** The stored bytes of one record's value. */
-export function encodeRecordValue(value: NewRecordValue): Uint8Array {
-  return encodeRecordValues([value])[0] as Uint8Array;
-}
-
-/** The stored bytes of many records' values, as views of one buffer; each view is the value's bytes alone. */
-export function encodeRecordValues(values: readonly NewRecordValue[]): Uint8Array[] {
-  const { bytes, ends } = encodeRecordBodies(values);
-  return joinRecordValues(values.map((v, i) => ({ batchId: v.batchId, index: v.index, body: bodyAt(bytes, ends, i) })));
-}
 
 /** Body `i` of encoded bodies. */
 export function bodyAt(bytes: Uint8Array, ends: Uint32Array, i: number): Uint8Array {

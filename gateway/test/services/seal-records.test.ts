@@ -3,7 +3,8 @@ import { isCredexError, leafHash } from '@credex/core';
 import { fixtureEnterprises, fixtureRecord } from '@credex/schemas';
 import type { PreparedRecord, SealContext } from '../../src/services/seal-records';
 import { prepareRecord, sealChunk, sealedEntry, unpackChunk } from '../../src/services/seal-records';
-import { bodyAt, decodeRecordBody, decodeRecordValue, encodeRecordValue, joinRecordValues } from '../../src/store/record-codec';
+import { bodyAt, decodeRecordBody, decodeRecordValue, joinRecordValues } from '../../src/store/record-codec';
+import { encodeRecordValue } from '../store/record-values';
 
 const subject = fixtureEnterprises.subject.uscc;
 const ctx: SealContext = { mspId: 'GovMSP', catalogueEntryId: 'cat-1', entry: { entryId: 'cat-1', recordType: 'gov.admin-penalty', subject } };

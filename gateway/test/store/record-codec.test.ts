@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { RecordHeader, SealedRecord } from '@credex/core';
 import { canonicalize, sealRecord, sha256Hex } from '@credex/core';
 import { fixtureEnterprises, fixtureRecord, recordTypes } from '@credex/schemas';
-import type { NewRecordValue } from '../../src/store/record-codec';
-import { bodyAt, contentHashOf, decodeRecordBody, decodeRecordValue, encodeRecordBodies, encodeRecordValue, encodeRecordValues, joinRecordValues } from '../../src/store/record-codec';
+import { bodyAt, contentHashOf, decodeRecordBody, decodeRecordValue, encodeRecordBodies, joinRecordValues } from '../../src/store/record-codec';
+import type { NewRecordValue } from './record-values';
+import { encodeRecordValue, encodeRecordValues } from './record-values';
 
 const JSON_START = '{'.charCodeAt(0);
 const VERSION = 2;
